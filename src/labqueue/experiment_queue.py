@@ -1,0 +1,242 @@
+"""The ordered list of all jobs — finished, running and queued — with Qt signals for views.
+
+Order is always ``[history..., running?, queued...]``: jobs are appended and the worker takes the
+first queued one, so the queued jobs form a contiguous tail. That keeps ``qsize``,
+``get_next_job`` and ``job_done`` O(1) however long the history grows.
+
+Every signal is emitted while the lock is held, so a receiver connected with
+``Qt.QueuedConnection`` sees the changes in exactly the order they were made.
+"""
+
+from __future__ import annotations
+
+import math
+import queue as _queue_module
+import threading
+from typing import Any
+
+from qtpy.QtCore import QObject, Signal
+
+from labqueue.experiment import DONE_STATUSES, Experiment, ExpStatus
+
+__all__ = ["ExperimentQueue"]
+
+_QSIZE_KEYS = ("queued", "running", "history")
+
+
+def _check_index(name: str, value: Any) -> None:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{name} must be an int, got {type(value).__name__}: {value!r}")
+
+
+class ExperimentQueue(QObject):
+    """All jobs of a Manager in order; thread-safe; emits Qt signals on every change."""
+
+    #: A job was appended; carries its index.
+    added_signal = Signal(int)
+    #: A job was appended; carries its index and the Experiment (for views that mirror the queue).
+    inserted_signal = Signal(int, object)
+    #: A job was removed; carries its index. Several at once: one per job, descending order.
+    removed_signal = Signal(int)
+    #: Jobs ``first..last`` (inclusive) were removed; one signal per removal call.
+    removed_range_signal = Signal(int, int)
+    #: A job's status changed; carries its index and new ExpStatus.
+    status_changed_signal = Signal(int, object)
+    #: A queued job moved from index ``src`` to index ``dst``.
+    moved_signal = Signal(int, int)
+    #: The running job reported progress: index, fraction (0..1), message.
+    progress_signal = Signal(int, float, str)
+
+    def __init__(self, parent: QObject | None = None):
+        super().__init__(parent)
+        self._lock = threading.RLock()
+        #: Notified on every change that could let the worker start a job.
+        self.changed = threading.Condition(self._lock)
+        self._items: list[Experiment] = []
+        self._n_history = 0
+        self._n_running = 0
+
+    # ----------------------------------------------------------------- reading
+    @property
+    def queue(self) -> list[Experiment]:
+        """Snapshot list of all jobs in order: history, running, queued."""
+        with self._lock:
+            return list(self._items)
+
+    def qsize(self, status: str | None = None) -> int:
+        """Number of jobs: ``'queued'``, ``'running'``, ``'history'`` or all (``None``)."""
+        if status is None:
+            return len(self._items)
+        if status == "queued":
+            return len(self._items) - self._n_history - self._n_running
+        if status == "running":
+            return self._n_running
+        if status == "history":
+            return self._n_history
+        raise ValueError(f"qsize status must be one of {', '.join(map(repr, _QSIZE_KEYS))} or None, "
+                         f"got {status!r}")
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    @property
+    def first_queued_index(self) -> int:
+        """Index of the first queued job (== len(queue) when none is queued)."""
+        return self._n_history + self._n_running
+
+    def running_job(self) -> Experiment | None:
+        """The job that runs now, or None."""
+        with self._lock:
+            return self._items[self._n_history] if self._n_running else None
+
+    # ----------------------------------------------------------------- adding / running
+    def put(self, exp: Experiment) -> None:
+        """Append a queued Experiment; emits ``added_signal``."""
+        if not isinstance(exp, Experiment):
+            raise TypeError(f"ExperimentQueue.put() takes an Experiment, got {type(exp).__name__}")
+        with self._lock:
+            if exp._queue is not None:
+                raise ValueError(f"{exp.call_text} is already in a queue; put a copy: exp.copy()")
+            if exp.status is not ExpStatus.QUEUED:
+                raise ValueError(f"only QUEUED experiments can be put, {exp.call_text} is "
+                                 f"{exp.status.name}; put a copy: exp.copy()")
+            exp._queue = self
+            index = len(self._items)
+            self._items.append(exp)
+            self.inserted_signal.emit(index, exp)
+            self.added_signal.emit(index)
+            self.changed.notify_all()
+
+    def get_next_job(self) -> Experiment:
+        """Mark the first queued job RUNNING and return it; ``queue.Empty`` if none is queued."""
+        with self._lock:
+            if self._n_running:
+                raise RuntimeError("a job is already running; call job_done() first")
+            index = self._n_history
+            if index >= len(self._items):
+                raise _queue_module.Empty
+            exp = self._items[index]
+            exp._start()
+            self._n_running = 1
+            self.status_changed_signal.emit(index, ExpStatus.RUNNING)
+            return exp
+
+    def job_done(self, exit_status: ExpStatus, result: Any = None) -> None:
+        """Finish the running job with ``exit_status``; for FAILED, ``result`` is the exception."""
+        if not isinstance(exit_status, ExpStatus) or exit_status not in DONE_STATUSES:
+            raise ValueError(f"exit_status must be FINISHED, FAILED, ABORTED or CANCELLED, got {exit_status!r}")
+        if exit_status is ExpStatus.FAILED and not isinstance(result, BaseException):
+            raise TypeError(f"a FAILED job's result must be its exception, got {type(result).__name__}")
+        with self._lock:
+            exp, callbacks = self._finish_running(exit_status, result)
+        exp._run_callbacks(callbacks)
+
+    def _finish_running(self, exit_status: ExpStatus, result: Any) -> tuple[Experiment, list]:
+        """Finish the running job under the lock; return it and the callbacks to run unlocked."""
+        with self._lock:
+            if not self._n_running:
+                raise RuntimeError("job_done() called but no job is running")
+            index = self._n_history
+            exp = self._items[index]
+            if exit_status is ExpStatus.FAILED:
+                callbacks = exp._finish(exit_status, exception=result)
+            else:
+                callbacks = exp._finish(exit_status, result=result)
+            self._n_running = 0
+            self._n_history += 1
+            self.status_changed_signal.emit(index, exit_status)
+            self.changed.notify_all()
+        return exp, callbacks
+
+    def report_progress(self, fraction: float, message: str = "") -> None:
+        """Record progress (0..1) of the running job; emits ``progress_signal``."""
+        fraction = float(fraction)
+        if math.isnan(fraction):
+            raise ValueError("progress fraction is NaN")
+        fraction = min(max(fraction, 0.0), 1.0)
+        with self._lock:
+            if not self._n_running:
+                raise RuntimeError("report_progress() called but no job is running")
+            index = self._n_history
+            exp = self._items[index]
+            exp._progress = fraction
+            exp._progress_message = str(message)
+            self.progress_signal.emit(index, fraction, exp._progress_message)
+
+    # ----------------------------------------------------------------- removing / moving
+    def _normalise(self, name: str, i: int) -> int:
+        _check_index(name, i)
+        n = len(self._items)
+        j = i + n if i < 0 else i
+        if not 0 <= j < n:
+            raise IndexError(f"{name} {i} is out of range: the queue holds {n} job(s)"
+                             + (f" (indices 0..{n - 1})" if n else ""))
+        return j
+
+    def _check_removable(self, first: int, last: int) -> None:
+        if first < self.first_queued_index:
+            bad = self._items[first]
+            raise ValueError(f"job {first} ({bad.call_text}) is {bad.status.name}; "
+                             f"only queued jobs (index {self.first_queued_index} and up) can be removed")
+
+    def remove_item(self, i: int) -> None:
+        """Remove the queued job at index ``i``; it becomes CANCELLED."""
+        self.remove_items(i, i)
+
+    def remove_items(self, i_start: int, i_end: int | None = None) -> None:
+        """Remove queued jobs ``i_start..i_end`` (inclusive); nothing is removed on error."""
+        with self._lock:
+            first = self._normalise("i_start", i_start)
+            last = first if i_end is None else self._normalise("i_end", i_end)
+            if last < first:
+                raise ValueError(f"i_end ({i_end}) comes before i_start ({i_start})")
+            self._check_removable(first, last)
+            removed = self._remove_range(first, last)
+        self._cancel_all(removed)
+
+    def clear(self) -> None:
+        """Remove every queued job (they become CANCELLED); the running job and history stay."""
+        with self._lock:
+            first, last = self.first_queued_index, len(self._items) - 1
+            removed = self._remove_range(first, last) if last >= first else []
+        self._cancel_all(removed)
+
+    def _remove_range(self, first: int, last: int) -> list[Experiment]:
+        removed = self._items[first:last + 1]
+        del self._items[first:last + 1]
+        for exp in removed:
+            exp._queue = None
+        self.removed_range_signal.emit(first, last)
+        for index in range(last, first - 1, -1):
+            self.removed_signal.emit(index)
+        return removed
+
+    @staticmethod
+    def _cancel_all(removed: list[Experiment]) -> None:
+        for exp in removed:
+            callbacks = exp._finish(ExpStatus.CANCELLED)
+            exp._run_callbacks(callbacks)
+
+    def _cancel(self, exp: Experiment) -> bool:
+        """Remove ``exp`` if it is still queued here (``Experiment.cancel``)."""
+        with self._lock:
+            if exp._queue is not self or exp.status is not ExpStatus.QUEUED:
+                return False
+            index = self._items.index(exp, self.first_queued_index)
+            removed = self._remove_range(index, index)
+        self._cancel_all(removed)
+        return True
+
+    def move_item(self, src: int, dst: int) -> None:
+        """Move the queued job at ``src`` so that it ends up at index ``dst`` (also queued)."""
+        with self._lock:
+            src = self._normalise("src", src)
+            dst = self._normalise("dst", dst)
+            self._check_removable(src, src)
+            if dst < self.first_queued_index:
+                raise ValueError(f"cannot move a job to index {dst}: queued jobs start at "
+                                 f"{self.first_queued_index}")
+            if src == dst:
+                return
+            self._items.insert(dst, self._items.pop(src))
+            self.moved_signal.emit(src, dst)

@@ -1,0 +1,150 @@
+"""The loop that runs jobs one after another in its own QThread: :class:`Worker`."""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from collections.abc import Callable
+
+from qtpy.QtCore import QObject, QThread
+
+from labqueue.experiment import Experiment, ExpStatus
+from labqueue.experiment_queue import ExperimentQueue
+
+__all__ = ["Worker", "WorkerThread"]
+
+logger = logging.getLogger("labqueue")
+
+
+class _WakingEvent(threading.Event):
+    """A ``threading.Event`` that calls ``on_change(is_set)`` after ``set()`` and ``clear()``.
+
+    The worker sleeps on the queue's condition; whoever sets ``running`` must wake it up.
+    """
+
+    def __init__(self, on_change: Callable[[bool], None]):
+        super().__init__()
+        self._on_change = on_change
+
+    def set(self) -> None:
+        super().set()
+        self._on_change(True)
+
+    def clear(self) -> None:
+        super().clear()
+        self._on_change(False)
+
+
+class Worker(QObject):
+    """Takes jobs from ``job_q`` and runs them; non-None results go to ``result_q``.
+
+    ``running`` is a ``threading.Event``: set = jobs may start, cleared = pause before the next
+    job. A job that returns while any of ``abort_events`` is set ends ABORTED.
+    """
+
+    def __init__(self, job_q: ExperimentQueue, result_q: queue.Queue, abort_events: list[threading.Event]):
+        super().__init__()
+        self.job_q = job_q
+        self.result_q = result_q
+        self.abort_events = abort_events
+        #: Pause after a FAILED job, so the next steps of a broken measurement do not run.
+        self.pause_on_failure = False
+        self._running_listeners: list[Callable[[bool], None]] = []
+        self.running = _WakingEvent(self._running_changed)
+        self.running.set()
+        self._stop = False
+        self._drain = False
+        self._thread_id: int | None = None
+
+    def add_running_listener(self, fn: Callable[[bool], None]) -> None:
+        """Call ``fn(is_set)`` whenever ``running`` is set or cleared (from that thread)."""
+        self._running_listeners.append(fn)
+
+    def _running_changed(self, is_set: bool) -> None:
+        with self.job_q.changed:
+            self.job_q.changed.notify_all()
+        for fn in self._running_listeners:
+            fn(is_set)
+
+    def in_worker_thread(self) -> bool:
+        """True when called from inside a job (on the worker's thread)."""
+        return threading.get_ident() == self._thread_id
+
+    def stop(self, drain: bool = False) -> None:
+        """Ask the loop to end after the current job (``drain``: once nothing is queued)."""
+        with self.job_q.changed:
+            if drain:
+                self._drain = True
+            else:
+                self._stop = True
+            self.job_q.changed.notify_all()
+
+    def _should_stop(self) -> bool:
+        return self._stop or (self._drain and (not self.job_q.qsize("queued") or not self.running.is_set()))
+
+    def process(self) -> None:
+        """Run jobs until ``stop()``; waits on a condition, never polls."""
+        self._thread_id = threading.get_ident()
+        q = self.job_q
+        while True:
+            with q.changed:
+                while not self._should_stop() and not (self.running.is_set() and q.qsize("queued")):
+                    q.changed.wait()
+                if self._should_stop():
+                    break
+                exp = q.get_next_job()
+                for event in self.abort_events:
+                    event.clear()
+            self._run(exp)
+        self._thread_id = None
+
+    def _run(self, exp: Experiment) -> None:
+        logger.info("Started: %s", exp.call_text, extra={"experiment": exp})
+        failure: BaseException | None = None
+        result = None
+        try:
+            result = exp.func(*exp.args, **exp.kwargs)
+        except BaseException as exc:  # noqa: BLE001 - any failure of a job is recorded, the worker lives on
+            failure = exc
+        q = self.job_q
+        with q.changed:
+            aborted = any(event.is_set() for event in self.abort_events)
+            for event in self.abort_events:
+                event.clear()
+            if failure is not None:
+                if self.pause_on_failure:
+                    self.running.clear()
+                status, value = ExpStatus.FAILED, failure
+            else:
+                if result is not None:
+                    self.result_q.put(result)
+                status, value = (ExpStatus.ABORTED if aborted else ExpStatus.FINISHED), result
+            _, callbacks = q._finish_running(status, value)
+        self._log_outcome(exp, status)
+        exp._run_callbacks(callbacks)
+
+    def _log_outcome(self, exp: Experiment, status: ExpStatus) -> None:
+        extra = {"experiment": exp}
+        if status is ExpStatus.FAILED:
+            exc = exp._exception
+            logger.error("Failed: %s after %.3g s: %s: %s", exp.call_text, exp.duration,
+                         type(exc).__name__, exc, exc_info=exc, extra=extra)
+            if self.pause_on_failure:
+                logger.warning("Queue paused after the failure; resume to run the next job.", extra=extra)
+        elif status is ExpStatus.ABORTED:
+            logger.warning("Aborted: %s after %.3g s", exp.call_text, exp.duration, extra=extra)
+        else:
+            logger.info("Finished: %s in %.3g s", exp.call_text, exp.duration, extra=extra)
+
+
+class WorkerThread(QThread):
+    """The QThread a Worker runs in; ``run()`` is the worker's loop (no event loop needed)."""
+
+    def __init__(self, worker: Worker):
+        super().__init__()
+        self._worker = worker
+        worker.moveToThread(self)
+
+    def run(self) -> None:
+        self._worker.process()
