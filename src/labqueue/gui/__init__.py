@@ -1,0 +1,1 @@
+"""Qt widgets of labqueue: thin adapters over the engine in :mod:`labqueue.manager`."""
