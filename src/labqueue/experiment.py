@@ -59,7 +59,9 @@ def _safe_repr(value: Any, full: bool = False) -> str:
 
 def _func_name(func: Callable) -> str:
     name = getattr(func, "__qualname__", None) or getattr(func, "__name__", None)
-    return name if isinstance(name, str) else _safe_repr(func)
+    if not isinstance(name, str):
+        return _safe_repr(func)
+    return name.rpartition("<locals>.")[2]  # a function defined in a function: just its name
 
 
 class Experiment:

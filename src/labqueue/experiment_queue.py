@@ -95,11 +95,11 @@ class ExperimentQueue(QObject):
         if not isinstance(exp, Experiment):
             raise TypeError(f"ExperimentQueue.put() takes an Experiment, got {type(exp).__name__}")
         with self._lock:
-            if exp._queue is not None:
-                raise ValueError(f"{exp.call_text} is already in a queue; put a copy: exp.copy()")
             if exp.status is not ExpStatus.QUEUED:
                 raise ValueError(f"only QUEUED experiments can be put, {exp.call_text} is "
                                  f"{exp.status.name}; put a copy: exp.copy()")
+            if exp._queue is not None:
+                raise ValueError(f"{exp.call_text} is already in a queue; put a copy: exp.copy()")
             exp._queue = self
             index = len(self._items)
             self._items.append(exp)

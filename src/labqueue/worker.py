@@ -107,6 +107,9 @@ class Worker(QObject):
             result = exp.func(*exp.args, **exp.kwargs)
         except BaseException as exc:  # noqa: BLE001 - any failure of a job is recorded, the worker lives on
             failure = exc
+            # Logged before the job is marked done, so the record exists when result() raises.
+            logger.error("Failed: %s after %.3g s: %s: %s", exp.call_text, exp.duration, type(exc).__name__,
+                         exc, exc_info=exc, extra={"experiment": exp})
         q = self.job_q
         with q.changed:
             aborted = any(event.is_set() for event in self.abort_events)
@@ -127,9 +130,6 @@ class Worker(QObject):
     def _log_outcome(self, exp: Experiment, status: ExpStatus) -> None:
         extra = {"experiment": exp}
         if status is ExpStatus.FAILED:
-            exc = exp._exception
-            logger.error("Failed: %s after %.3g s: %s: %s", exp.call_text, exp.duration,
-                         type(exc).__name__, exc, exc_info=exc, extra=extra)
             if self.pause_on_failure:
                 logger.warning("Queue paused after the failure; resume to run the next job.", extra=extra)
         elif status is ExpStatus.ABORTED:
