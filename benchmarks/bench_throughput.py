@@ -1,0 +1,77 @@
+"""Figure 1: headless throughput of no-op jobs (submit all, then wait for all).
+
+labqueue's ``Manager`` against ``concurrent.futures.ThreadPoolExecutor(max_workers=1)`` — the
+standard library's one-worker queue — and, for reference, a bare ``queue.Queue`` drained by one
+thread, which is about the fastest a one-worker queue can be in Python.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+from figure import Check, Figure
+from labqueue.manager import Manager
+from timing import best_of, clock, noop
+
+
+def time_labqueue(n: int) -> float:
+    """Seconds to submit ``n`` no-op jobs to a Manager and wait for all of them."""
+    with Manager() as manager:
+        submit = manager.queued_exec(noop)
+        start = clock()
+        jobs = [submit() for _ in range(n)]
+        for job in jobs:
+            job.result()
+        return clock() - start
+
+
+def time_thread_pool(n: int) -> float:
+    """Seconds to submit ``n`` no-op calls to a one-worker ThreadPoolExecutor and wait for all."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(noop).result()  # start its thread outside the timing, as Manager() does
+        start = clock()
+        futures = [pool.submit(noop) for _ in range(n)]
+        for future in futures:
+            future.result()
+        return clock() - start
+
+
+def time_bare_queue(n: int) -> float:
+    """Seconds for one thread to drain ``n`` no-op calls from a ``queue.Queue`` (the practical limit)."""
+    jobs: queue.Queue = queue.Queue()
+    all_done = threading.Event()
+
+    def loop() -> None:
+        while (func := jobs.get()) is not None:
+            func()
+        all_done.set()
+
+    thread = threading.Thread(target=loop, name="bare-queue-loop")
+    thread.start()
+    start = clock()
+    for _ in range(n):
+        jobs.put(noop)
+    jobs.put(None)
+    all_done.wait()
+    elapsed = clock() - start
+    thread.join()
+    return elapsed
+
+
+def figures(n: int = 20_000, repeats: int = 3) -> list[Figure]:
+    best = best_of(repeats, {
+        "labqueue": lambda: time_labqueue(n),
+        "tpe": lambda: time_thread_pool(n),
+        "bare": lambda: time_bare_queue(n),
+    })
+    rate = {name: n / seconds for name, seconds in best.items()}
+    details = {"jobs": n, "repeats (best of)": repeats}
+    return [
+        Figure("1", f"Throughput, {n:,} no-op jobs, headless", "jobs/s", rate["labqueue"], rate["tpe"],
+               "ThreadPoolExecutor(max_workers=1)", "labqueue ÷ TPE",
+               [Check("ratio", ">=", 1.0)], details=details).evaluate(),
+        Figure("1-ref", "Throughput, bare queue.Queue + one thread (reference)", "jobs/s", rate["bare"],
+               rate["tpe"], "ThreadPoolExecutor(max_workers=1)", "bare ÷ TPE", details=details).evaluate(),
+    ]

@@ -1,0 +1,130 @@
+"""``make bench``: run every benchmark group in a fresh process, print the table, save JSON and README.
+
+    QT_QPA_PLATFORM=offscreen .venv/bin/python benchmarks/run.py [--group NAME ...] [--no-readme]
+
+Each group runs in its own subprocess so no state (threads, Qt objects, caches, tracemalloc) leaks
+from one figure into the next. Results go to ``benchmarks/results/latest.json`` (git-ignored) and to
+the table in README.md between the ``bench-table`` markers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+from pathlib import Path
+
+from figure import Figure, not_measured
+from report import machine_info, markdown_table, update_readme
+
+HERE = Path(__file__).resolve().parent
+RESULTS = HERE / "results" / "latest.json"
+README = HERE.parent / "README.md"
+GROUP_TIMEOUT_S = 150
+
+#: group name -> (module, the figures it makes: key, title, unit) — the list names figures even if a group crashes.
+GROUPS: dict[str, tuple[str, list[tuple[str, str, str]]]] = {
+    "throughput": ("bench_throughput", [("1", "Throughput, no-op jobs, headless", "jobs/s"),
+                                        ("1-ref", "Throughput, bare queue.Queue + one thread", "jobs/s")]),
+    "latency": ("bench_latency", [("3a", "Idle pick-up latency p50", "ms"),
+                                  ("3b", "Idle pick-up latency p99", "ms")]),
+    "history": ("bench_history", [("4", "Per-job cost with 100,000 finished jobs in history", "µs/job"),
+                                  ("7", "Memory per finished no-op job in history", "bytes")]),
+    "removal": ("bench_removal", [("5a", "remove_items of 10,000 of 100,000 queued, headless", "ms"),
+                                  ("5b", "clear() of 100,000 queued, headless", "ms")]),
+}
+
+#: Why a target is missed, found by profiling (shown next to a missed figure only).
+REASONS: dict[str, str] = {}
+
+
+def run_group_here(name: str) -> list[Figure]:
+    """Run one group in this process (what each subprocess does)."""
+    module_name, planned = GROUPS[name]
+    try:
+        module = importlib.import_module(module_name)
+        return module.figures()
+    except Exception as exc:  # noqa: BLE001 - a broken group is reported, never hidden
+        traceback.print_exc()
+        why = f"{type(exc).__name__}: {exc}".splitlines()[0][:160]
+        return [not_measured(key, title, unit, why) for key, title, unit in planned]
+
+
+def _child_env(home: str) -> dict[str, str]:
+    """Environment for a group: offscreen Qt, and every user directory inside a throw-away folder."""
+    env = dict(os.environ)
+    env.setdefault("QT_QPA_PLATFORM", "offscreen")
+    for var in ("HOME", "XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME", "IPYTHONDIR",
+                "JUPYTER_CONFIG_DIR", "JUPYTER_DATA_DIR", "JUPYTER_RUNTIME_DIR"):
+        env[var] = str(Path(home) / var.lower())
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(HERE), env.get("PYTHONPATH")]))
+    return env
+
+
+def run_group_subprocess(name: str) -> list[Figure]:
+    """Run one group in a fresh interpreter and read its figures back."""
+    _, planned = GROUPS[name]
+    with tempfile.TemporaryDirectory(prefix="labqueue-bench-") as tmp:
+        out = Path(tmp) / "figures.json"
+        cmd = [sys.executable, str(Path(__file__).resolve()), "--child", name, "--out", str(out)]
+        try:
+            proc = subprocess.run(cmd, env=_child_env(tmp), timeout=GROUP_TIMEOUT_S, capture_output=True, text=True)
+        except subprocess.TimeoutExpired:
+            return [not_measured(k, t, u, f"timed out after {GROUP_TIMEOUT_S} s") for k, t, u in planned]
+        if proc.returncode != 0 or not out.exists():
+            sys.stderr.write(proc.stderr)
+            last = (proc.stderr.strip().splitlines() or ["no output"])[-1][:160]
+            return [not_measured(k, t, u, f"crashed (exit {proc.returncode}): {last}") for k, t, u in planned]
+        if proc.stderr.strip():
+            sys.stderr.write(proc.stderr)
+        return [Figure.from_json(d) for d in json.loads(out.read_text())]
+
+
+def _explain(figures: list[Figure]) -> None:
+    for fig in figures:
+        if fig.passed is False and not fig.reason:
+            fig.reason = REASONS.get(fig.key, "missed; reason not analysed yet")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--group", action="append", choices=list(GROUPS), help="run only these groups")
+    parser.add_argument("--no-readme", action="store_true", help="do not update the README table")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--out", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+
+    if args.child:
+        figures = run_group_here(args.child)
+        Path(args.out).write_text(json.dumps([f.to_json() for f in figures]))
+        return 0
+
+    started = time.monotonic()
+    figures: list[Figure] = []
+    for name in args.group or list(GROUPS):
+        print(f"running {name} ...", file=sys.stderr, flush=True)
+        figures += run_group_subprocess(name)
+    _explain(figures)
+    info = machine_info()
+    info["seconds"] = round(time.monotonic() - started, 1)
+    table = markdown_table(figures, info)
+    print(table)
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps({"machine": info, "figures": [f.to_json() for f in figures]}, indent=2))
+    print(f"\nJSON: {RESULTS.relative_to(HERE.parent)}", file=sys.stderr)
+    if not args.no_readme and not args.group:
+        if update_readme(README, table):
+            print(f"README table updated: {README.name}", file=sys.stderr)
+        else:
+            print("README has no bench-table markers; table not written there", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

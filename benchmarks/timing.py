@@ -1,0 +1,35 @@
+"""Small measuring helpers shared by the benchmark files: a no-op job, percentiles, best-of runs."""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable
+
+
+def noop() -> None:
+    """The job every throughput figure runs: it does nothing, so only the queue's cost is measured."""
+    return None
+
+
+def percentile(samples: list[float], p: float) -> float:
+    """The ``p``-th percentile (0..100) of ``samples``, interpolated."""
+    if len(samples) == 1:
+        return samples[0]
+    return statistics.quantiles(samples, n=1000, method="inclusive")[round(p * 10) - 1]
+
+
+def best_of(repeats: int, contenders: dict[str, Callable[[], float]]) -> dict[str, float]:
+    """Run each contender ``repeats`` times, interleaved; keep each one's smallest result (seconds).
+
+    Interleaving spreads any slow spell of a shared machine over all contenders alike.
+    """
+    best = {name: float("inf") for name in contenders}
+    for _ in range(repeats):
+        for name, run in contenders.items():
+            best[name] = min(best[name], run())
+    return best
+
+
+def clock() -> float:
+    return time.perf_counter()
