@@ -1,0 +1,324 @@
+"""The labqueue main window: the job table, queue controls, status bar, menus and docks.
+
+Other parts of the GUI plug in through a small API (see :class:`MainWindow`): ``table_view``,
+``menu(name)``, ``add_dock(...)``, ``add_shutdown_hook(fn)``, and the two methods
+``_build_docks()`` and ``_build_settings_menu()`` that run at the end of ``__init__``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from qtpy.QtCore import QByteArray, Qt, QTimer, Signal
+from qtpy.QtGui import QCloseEvent, QKeySequence
+from qtpy.QtWidgets import QAction, QDockWidget, QMainWindow, QMenu, QMessageBox, QTableView, QToolBar, QWidget
+
+import labqueue
+from labqueue.gui.app_settings import app_settings
+from labqueue.gui.queue_controls import QueueControls
+from labqueue.gui.queue_status_bar import QueueStatusBar
+from labqueue.gui.queue_watcher import QueueWatcher
+from labqueue.gui.resources import icon
+from labqueue.manager import Experiment, Manager
+
+__all__ = ["MainWindow", "MENU_NAMES", "HOW_TO_QUEUE_HTML"]
+
+logger = logging.getLogger("labqueue")
+
+MENU_NAMES = ("File", "Queue", "View", "Settings", "Help")
+
+HOW_TO_QUEUE_HTML = """\
+<h3>How to queue a job</h3>
+<p>In the console (or any script that has the <code>manager</code>), wrap a function with
+<code>queued_exec</code> and call it: the call is queued and returns at once.</p>
+<pre>
+import time
+exp = queued_exec(time.sleep)(5)   # queued; shows up in the table
+exp.result()                       # waits for it, returns its value
+
+@queued_exec
+def sweep(start, stop, steps=10):
+    ...
+sweep(0, 1)                        # every call queues one job
+</pre>
+<p>Jobs run one at a time, in order. In a long job, call
+<code>manager.report_progress(0.5, "halfway")</code> to fill the progress bar, and return early when
+<code>manager.abort.is_set()</code> so that <b>Abort</b> can stop it.</p>
+<p>After a job fails the queue pauses, so the next steps of a broken measurement do not run:
+check the instrument, then press <b>Resume</b>.</p>
+"""
+
+
+class MainWindow(QMainWindow):
+    """The app's window around one :class:`~labqueue.manager.Manager`.
+
+    Hooks for other parts of the GUI:
+
+    - ``window.table_view``: the job table (a ``JobTableView``).
+    - ``window.menu(name)``: the "File", "Queue", "View", "Settings" or "Help" QMenu.
+    - ``window.add_dock(widget, title, area, object_name)``: a dock with a toggle in the View menu.
+    - ``window.add_shutdown_hook(fn)``: ``fn()`` runs once on close, before the manager shuts down.
+    - ``_build_docks()`` / ``_build_settings_menu()``: filled in by the console and notification
+      code; called at the end of ``__init__``, before the saved window state is restored.
+
+    Closing asks first if jobs are running or queued, then aborts the running job, runs the shutdown
+    hooks and stops the manager without freezing the window while the job winds down.
+    """
+
+    #: Seconds to wait for an aborted job before telling the user that it hangs.
+    shutdown_timeout_s: float = 10.0
+
+    #: The job the window waits for on close has ended (emitted on the worker thread).
+    _job_ended_signal = Signal()
+
+    def __init__(self, manager: Manager, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.manager = manager
+        self.setObjectName("labqueue_main_window")
+        self.setWindowTitle("labqueue")
+        self.setWindowIcon(icon("labqueue"))
+        self.resize(1100, 650)
+        self._shutdown_hooks: list[Callable[[], object]] = []
+        self._hooks_ran = False
+        self._confirmed_quit = False
+        self._closing = False
+        self._shut_down = False
+        self._in_close_event = False
+        #: The job that did not stop when the user chose "Quit anyway" (None normally).
+        self.hung_job: Experiment | None = None
+        self._waiting_for: Experiment | None = None
+        self._job_ended_signal.connect(self._finish_close, Qt.QueuedConnection)
+        self._deadline = QTimer(self)
+        self._deadline.setSingleShot(True)
+        self._deadline.timeout.connect(self._job_does_not_stop)
+
+        self.watcher = QueueWatcher(manager, self)
+        self.table_view = self._make_table_view()
+        self.setCentralWidget(self.table_view)
+        self.controls = QueueControls(manager, self.watcher, self)
+        self.status_bar = QueueStatusBar(self.watcher, self)
+        self.setStatusBar(self.status_bar)
+        self.controls.message_signal.connect(self.status_bar.show_message)
+        self._menus: dict[str, QMenu] = {}
+        self._build_menus()
+        self.toolbar = self._build_toolbar()
+        self.menu("View").addAction(self.toolbar.toggleViewAction())
+        self.menu("View").addSeparator()
+
+        self._build_docks()
+        self._build_settings_menu()
+        self._restore_settings()
+
+    # ----------------------------------------------------------------- hooks for other engineers
+    def menu(self, name: str) -> QMenu:
+        """The menu called ``name``: "File", "Queue", "View", "Settings" or "Help"."""
+        try:
+            return self._menus[name]
+        except KeyError:
+            raise KeyError(f"no menu {name!r}; the window has {', '.join(MENU_NAMES)}") from None
+
+    def add_dock(self, widget: QWidget, title: str, area: Qt.DockWidgetArea = Qt.BottomDockWidgetArea,
+                 object_name: str | None = None) -> QDockWidget:
+        """Put ``widget`` in a dock with a show/hide toggle in the View menu.
+
+        ``object_name`` (default derived from ``title``) must be unique and stable: the saved window
+        layout finds docks by it.
+        """
+        dock = QDockWidget(title, self)
+        dock.setObjectName(object_name or "dock_" + "_".join(title.lower().split()))
+        dock.setWidget(widget)
+        self.addDockWidget(area, dock)
+        self.menu("View").addAction(dock.toggleViewAction())
+        return dock
+
+    def add_shutdown_hook(self, fn: Callable[[], object]) -> None:
+        """Call ``fn()`` once when the window closes, before the manager is shut down."""
+        self._shutdown_hooks.append(fn)
+
+    def _build_docks(self) -> None:
+        """Add the docks (console, result view, log pane) with :meth:`add_dock`."""
+
+    def _build_settings_menu(self) -> None:
+        """Fill ``self.menu("Settings")`` and apply saved settings at start-up."""
+
+    # ----------------------------------------------------------------- building
+    def _make_table_view(self) -> QTableView:
+        view = QTableView(self)  # placeholder until the job table lands
+        view.setObjectName("job_table_view")
+        return view
+
+    def _build_menus(self) -> None:
+        bar = self.menuBar()
+        for name in MENU_NAMES:
+            menu = bar.addMenu(f"&{name}")
+            menu.setObjectName(f"{name.lower()}_menu")
+            self._menus[name] = menu
+
+        quit_action = QAction("&Quit", self)
+        quit_action.setShortcut(QKeySequence("Ctrl+Q"))
+        quit_action.setMenuRole(QAction.QuitRole)
+        quit_action.triggered.connect(self.close)
+        self.menu("File").addAction(quit_action)
+
+        for action in self.controls.actions:
+            self.menu("Queue").addAction(action)
+
+        how_to = QAction("How to &queue a job", self)
+        how_to.setShortcut(QKeySequence(QKeySequence.HelpContents))
+        how_to.triggered.connect(self.show_how_to_queue)
+        about = QAction("&About labqueue", self)
+        about.setMenuRole(QAction.AboutRole)
+        about.triggered.connect(self.show_about)
+        self.menu("Help").addActions([how_to, about])
+
+    def _build_toolbar(self) -> QToolBar:
+        toolbar = QToolBar("Queue controls", self)
+        toolbar.setObjectName("queue_toolbar")
+        toolbar.setToolButtonStyle(Qt.ToolButtonTextBesideIcon)
+        toolbar.addActions(self.controls.actions)
+        self.addToolBar(Qt.TopToolBarArea, toolbar)
+        return toolbar
+
+    # ----------------------------------------------------------------- help
+    def show_how_to_queue(self) -> None:
+        """A short, non-modal explanation of queueing calls."""
+        box = QMessageBox(QMessageBox.Information, "How to queue a job", HOW_TO_QUEUE_HTML, QMessageBox.Close, self)
+        box.setTextFormat(Qt.RichText)
+        box.setWindowModality(Qt.NonModal)
+        box.setAttribute(Qt.WA_DeleteOnClose)
+        box.show()
+
+    def show_about(self) -> None:
+        """Version and purpose."""
+        QMessageBox.about(self, "About labqueue",
+                          f"<b>labqueue {labqueue.__version__}</b><p>A job queue for lab measurements: queue "
+                          "Python calls, watch them run, pause, resume and abort.</p>")
+
+    # ----------------------------------------------------------------- settings
+    def _restore_settings(self) -> None:
+        settings = app_settings()
+        geometry = settings.value("window/geometry")
+        if isinstance(geometry, QByteArray):
+            self.restoreGeometry(geometry)
+        state = settings.value("window/state")
+        if isinstance(state, QByteArray):
+            self.restoreState(state)
+        header = settings.value("table/header_state")
+        if isinstance(header, QByteArray):
+            self.table_view.horizontalHeader().restoreState(header)
+
+    def save_settings(self) -> None:
+        """Save window geometry, toolbar/dock layout and the table's column widths."""
+        settings = app_settings()
+        settings.setValue("window/geometry", self.saveGeometry())
+        settings.setValue("window/state", self.saveState())
+        settings.setValue("table/header_state", self.table_view.horizontalHeader().saveState())
+        settings.sync()
+
+    # ----------------------------------------------------------------- closing
+    def quit_without_asking(self) -> None:
+        """Close as if the user had confirmed (e.g. on SIGTERM): abort, shut down, close."""
+        self._confirmed_quit = True
+        self.close()
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt's name
+        """Ask if jobs would be lost, then shut down in the background and close when done."""
+        if self._shut_down:
+            event.accept()
+            return
+        event.ignore()
+        if self._closing:
+            return  # already waiting for the running job to stop
+        if not self._confirmed_quit and not self._confirm_close():
+            return
+        self._in_close_event = True
+        try:
+            self._begin_close()
+        finally:
+            self._in_close_event = False
+        if self._shut_down:  # nothing was running: closed at once
+            event.accept()
+
+    def _confirm_close(self) -> bool:
+        q = self.manager.job_queue
+        running, n_queued = q.running_job(), q.qsize("queued")
+        if running is None and n_queued == 0:
+            return True
+        if running is not None:
+            text, quit_text = f"A job is running: {running.call_text}\n\nAbort it and quit?", "Abort and quit"
+        else:
+            text, quit_text = f"{n_queued} queued job(s) have not run yet.\n\nQuit and cancel them?", "Quit"
+        box = QMessageBox(QMessageBox.Warning, "Quit labqueue", text, QMessageBox.Cancel, self)
+        if running is not None and n_queued:
+            box.setInformativeText(f"The {n_queued} queued job(s) will be cancelled too.")
+        quit_button = box.addButton(quit_text, QMessageBox.AcceptRole)
+        box.setDefaultButton(QMessageBox.Cancel)
+        box.exec_()
+        return box.clickedButton() is quit_button
+
+    def run_shutdown_hooks(self) -> None:
+        """Run the shutdown hooks (once; later calls do nothing). A failing hook is logged, not raised."""
+        if self._hooks_ran:
+            return
+        self._hooks_ran = True
+        for fn in self._shutdown_hooks:
+            try:
+                fn()
+            except Exception:
+                logger.exception("shutdown hook %r failed", fn)
+
+    def _begin_close(self) -> None:
+        self._closing = True
+        self.save_settings()
+        self.controls.freeze()
+        self.run_shutdown_hooks()
+        # Cancels the queued jobs and aborts the running one; after this no new job can start.
+        self.manager.shutdown(wait=False, abort=True)
+        job = self.manager.job_queue.running_job()
+        if job is None:
+            self._finish_close()
+            return
+        self._waiting_for = job
+        self.status_bar.set_stopping(f"Stopping: waiting for {job.call_text}")
+        job.add_done_callback(lambda _exp: self._job_ended_signal.emit())
+        self._deadline.start(int(self.shutdown_timeout_s * 1000))
+
+    def _finish_close(self) -> None:
+        if self._shut_down:
+            return
+        # The job has ended (or none ran), so the worker thread ends at once.
+        if not self.manager.join(timeout=self.shutdown_timeout_s):
+            self._job_does_not_stop()
+            return
+        self._deadline.stop()
+        self._shut_down = True
+        self._close_later()
+
+    def _close_later(self) -> None:
+        # close() called from inside closeEvent would be ignored by Qt: closeEvent accepts instead.
+        if not self._in_close_event:
+            self.close()
+
+    def _job_does_not_stop(self) -> None:
+        job = self._waiting_for or self.manager.job_queue.running_job()
+        call = job.call_text if job is not None else "The worker"
+        box = QMessageBox(QMessageBox.Warning, "A job does not stop",
+                          f"{call} has not stopped {self.shutdown_timeout_s:g} s after Abort.\n"
+                          "It may not check manager.abort.", QMessageBox.NoButton, self)
+        box.setInformativeText("Keep waiting, or quit anyway: the job is killed with labqueue and "
+                               "whatever it has not saved is lost.")
+        box.addButton("Keep waiting", QMessageBox.RejectRole)
+        quit_button = box.addButton("Quit anyway", QMessageBox.DestructiveRole)
+        box.exec_()
+        if self._shut_down:
+            return  # the job ended while the question was open
+        if box.clickedButton() is quit_button:
+            logger.error("Quit while %s was still running: it did not respond to Abort.", call)
+            self.hung_job = job
+            self._shut_down = True
+            self._close_later()
+        elif job is None or job.done():
+            self._finish_close()
+        else:
+            self._deadline.start(int(self.shutdown_timeout_s * 1000))
