@@ -1,0 +1,116 @@
+"""What a notification e-mail says: a subject readable on a phone, a body with the call,
+duration, traceback and the last log lines (:func:`notification_message`).
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+import time
+import traceback
+from collections.abc import Iterable, Sequence
+from email.message import EmailMessage
+
+from labqueue.experiment import Experiment, ExpStatus
+
+__all__ = ["notification_message", "test_message", "format_duration", "OneLineFormatter"]
+
+_SUBJECT_MAX = 110
+_CALL_MAX = 2000
+
+
+class OneLineFormatter(logging.Formatter):
+    """``time level logger: message`` without the traceback (for the "last log lines" excerpt)."""
+
+    def __init__(self) -> None:
+        super().__init__("%(asctime)s %(levelname)s %(name)s: %(message)s", "%H:%M:%S")
+
+    def format(self, record: logging.LogRecord) -> str:
+        record.message = record.getMessage()
+        record.asctime = self.formatTime(record, self.datefmt)
+        return self.formatMessage(record).partition("\n")[0]
+
+
+def format_duration(seconds: float | None) -> str:
+    """``3.2 s``, ``12 min 5 s``, ``2 h 07 min`` — readable at a glance."""
+    if seconds is None:
+        return "not started"
+    if seconds < 60:
+        return f"{seconds:.3g} s"
+    minutes, secs = divmod(int(round(seconds)), 60)
+    if minutes < 60:
+        return f"{minutes} min {secs} s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min"
+
+
+def _clip(text: str, limit: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+def _when(stamp: float | None) -> str:
+    return "—" if stamp is None else time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(stamp))
+
+
+def _subject(record: logging.LogRecord, exp: Experiment | None, status: ExpStatus | None, host: str) -> str:
+    if exp is None:
+        text = f"{record.levelname}: {record.getMessage()}"
+    elif getattr(record, "labqueue_watchdog", False):
+        text = f"STILL RUNNING after {format_duration(exp.duration)}: {exp.call_text}"
+    elif status is ExpStatus.FAILED and exp.exception(timeout=0) is not None:
+        exc = exp.exception(timeout=0)
+        text = f"FAILED: {exp.call_text} — {type(exc).__name__}: {exc}"
+    elif status is not None and status.is_done:
+        text = f"{status.name}: {exp.call_text}"
+    else:
+        text = f"{record.levelname}: {record.getMessage()}"
+    return _clip(f"[labqueue {host}] {text}", _SUBJECT_MAX)
+
+
+def notification_message(record: logging.LogRecord, recipients: Sequence[str], recent_lines: Iterable[str] = (),
+                         queue_paused: bool = False) -> EmailMessage:
+    """The e-mail for one log record; uses the job in ``record.experiment`` when there is one."""
+    host = socket.gethostname() or "localhost"
+    exp = getattr(record, "experiment", None)
+    if not isinstance(exp, Experiment):
+        exp = None
+    status = exp.status if exp is not None else None
+    lines = [record.getMessage(), ""]
+    if exp is not None:
+        lines += [f"Job:       {_clip(exp.full_call_text(), _CALL_MAX)}",
+                  f"Status:    {status.name}",
+                  f"Queued:    {_when(exp.queued_at)}",
+                  f"Started:   {_when(exp.started_at)}",
+                  f"Duration:  {format_duration(exp.duration)}"]
+    lines += [f"Logged:    {_when(record.created)} ({record.levelname}, logger {record.name})",
+              f"Computer:  {host}"]
+    if queue_paused:
+        lines += ["", "The queue is PAUSED: resume it to run the next job."]
+    tb = exp.traceback if exp is not None and status is ExpStatus.FAILED else None
+    if tb is None and record.exc_info and record.exc_info[0] is not None:
+        tb = "".join(traceback.format_exception(*record.exc_info))
+    if tb:
+        lines += ["", "Traceback:", tb.rstrip()]
+    recent = list(recent_lines)
+    if recent:
+        lines += ["", f"Last {len(recent)} log lines:", *recent]
+    msg = EmailMessage()
+    msg["Subject"] = _subject(record, exp, status, host)
+    msg["To"] = ", ".join(recipients)
+    msg.set_content("\n".join(lines) + "\n")
+    return msg
+
+
+def test_message(recipients: Sequence[str]) -> EmailMessage:
+    """The message the "Send test e-mail" button sends."""
+    host = socket.gethostname() or "localhost"
+    msg = EmailMessage()
+    msg["Subject"] = f"[labqueue {host}] Test e-mail"
+    msg["To"] = ", ".join(recipients)
+    msg.set_content(f"This is a test from labqueue on {host} at {_when(time.time())}.\n"
+                    "If you can read this, e-mail notifications work.\n")
+    return msg
+
+
+test_message.__test__ = False  # not a pytest test, despite its name
