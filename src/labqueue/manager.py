@@ -19,6 +19,7 @@ from qtpy.QtCore import QObject, Signal
 from labqueue.experiment import Experiment, ExpStatus
 from labqueue.experiment_queue import ExperimentQueue
 from labqueue.notification_settings import check_addresses, check_level, default_log_dir
+from labqueue.notifications import Notifications
 from labqueue.worker import Worker, WorkerThread
 
 __all__ = ["Manager", "Experiment", "ExpStatus", "ExperimentQueue", "Worker"]
@@ -55,7 +56,9 @@ class Manager(QObject):
         self.running = self.worker.running
         self._notify_address: list[str] = []
         self._email_handler_level = logging.WARNING
-        self._log_file_dir = Path(log_file_dir) if log_file_dir is not None else None
+        self._log_file_dir = Path(log_file_dir).expanduser() if log_file_dir is not None else None
+        #: Log files, e-mail and the job watchdog (see labqueue.notifications); a given dir turns files on.
+        self.notifications = Notifications(self, log_to_file=log_file_dir is not None)
         self.notify_address = notify_address
         self.email_handler_level = email_handler_level
         self._shut_down = False
@@ -144,6 +147,7 @@ class Manager(QObject):
     @notify_address.setter
     def notify_address(self, addresses: Iterable[str] | str) -> None:
         self._notify_address = check_addresses(addresses)
+        self.notifications.apply()
 
     @property
     def email_handler_level(self) -> int:
@@ -153,6 +157,7 @@ class Manager(QObject):
     @email_handler_level.setter
     def email_handler_level(self, level: int | str) -> None:
         self._email_handler_level = check_level(level)
+        self.notifications.apply()
 
     @property
     def log_file_dir(self) -> Path:
@@ -161,7 +166,23 @@ class Manager(QObject):
 
     @log_file_dir.setter
     def log_file_dir(self, path: str | Path) -> None:
+        """Setting it turns log files on and moves them there (``OSError``: nothing changes)."""
+        previous = self._log_file_dir
         self._log_file_dir = Path(path).expanduser()
+        try:
+            self.notifications.log_to_file = True
+        except OSError:
+            self._log_file_dir = previous
+            raise
+
+    @property
+    def log_to_file(self) -> bool:
+        """Write daily log files to ``log_file_dir`` (off until set or a directory is given)."""
+        return self.notifications.log_to_file
+
+    @log_to_file.setter
+    def log_to_file(self, on: bool) -> None:
+        self.notifications.log_to_file = on
 
     # ----------------------------------------------------------------- shutdown
     @property
@@ -194,6 +215,7 @@ class Manager(QObject):
                 return False
         _live_managers.discard(self)
         self.job_queue.clear()  # anything a paused drain left behind
+        self.notifications.close()  # after the worker's last job events are logged and mailed
         return True
 
     def __enter__(self) -> Manager:
