@@ -1,0 +1,461 @@
+"""The table model of all jobs: :class:`JobTableModel`, a live mirror of an ExperimentQueue.
+
+The model keeps its own list of Experiment references. It is built from ``job_queue.queue`` once
+and afterwards changed ONLY by the queue's signals, connected with ``Qt.QueuedConnection``: the
+queue emits them while holding its lock, so they arrive here in exactly the order the changes
+were made, and the indices they carry are valid when applied.
+
+Actions (remove, reorder, drag and drop) never touch the mirror directly: they find the jobs by
+identity in the queue (under its lock, because other threads change it too) and call the queue;
+the resulting signals then update the mirror.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+import os
+import uuid
+import weakref
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from qtpy.QtCore import QAbstractTableModel, QMimeData, QModelIndex, QObject, Qt, QTimer, Signal
+
+from labqueue.experiment import Experiment, ExpStatus
+from labqueue.experiment_queue import ExperimentQueue
+from labqueue.gui.job_display_text import (
+    clock_text,
+    duration_text,
+    progress_text,
+    result_text,
+    result_tooltip,
+    timestamp_text,
+)
+from labqueue.gui.job_status_style import STATUS_COLORS, STATUS_LABELS, row_background, status_icon
+
+__all__ = ["Column", "EXPERIMENT_ROLE", "JobTableModel", "MIME_TYPE", "NOT_REMOVABLE_TEXT"]
+
+#: Custom data role: ``model.data(index, EXPERIMENT_ROLE)`` is the row's Experiment.
+EXPERIMENT_ROLE = Qt.UserRole + 1
+#: MIME type of dragged jobs (payload: source-queue token, then JSON with rows and job ids).
+MIME_TYPE = "application/x-labqueue-jobs"
+#: Why some rows cannot be removed or dragged (tooltip, status-bar message).
+NOT_REMOVABLE_TEXT = "Running and finished jobs cannot be removed."
+
+# Identifies this process in drag payloads, so a drop from another program is refused.
+_PROCESS_TOKEN = f"{os.getpid()}-{uuid.uuid4().hex}"
+
+
+class Column(enum.IntEnum):
+    """The table's columns, in display order."""
+
+    STATUS = 0
+    CALL = 1
+    QUEUED = 2
+    STARTED = 3
+    DURATION = 4
+    RESULT = 5
+
+
+_HEADERS = {
+    Column.STATUS: "Status", Column.CALL: "Call", Column.QUEUED: "Queued", Column.STARTED: "Started",
+    Column.DURATION: "Duration", Column.RESULT: "Result / Error",
+}
+_LAST_COLUMN = max(Column)
+_RIGHT = int(Qt.AlignRight | Qt.AlignVCenter)
+_LEFT = int(Qt.AlignLeft | Qt.AlignVCenter)
+_ROW_FLAGS = Qt.ItemIsEnabled | Qt.ItemIsSelectable | Qt.ItemNeverHasChildren
+_QUEUED_FLAGS = _ROW_FLAGS | Qt.ItemIsDragEnabled
+
+
+class JobTableModel(QAbstractTableModel):
+    """One row per job of ``job_queue`` (history, running, queued), updated live.
+
+    Queued rows can be dragged (reorder inside the table, remove on a trash zone); running and
+    finished rows stay. ``EXPERIMENT_ROLE`` / :meth:`experiment` give a row's Experiment.
+    """
+
+    #: The row of the job that just started running (emitted once the row is in the model).
+    running_row_changed_signal = Signal(int)
+    # Posted to ourselves when appended rows are waiting, so a burst becomes one insert.
+    _flush_requested_signal = Signal()
+
+    def __init__(self, job_queue: ExperimentQueue, parent: QObject | None = None):
+        super().__init__(parent)
+        self._job_queue = job_queue
+        self._token = f"{_PROCESS_TOKEN}-{id(job_queue):x}".encode()
+        self._pending: list[Experiment] = []  # appended by the queue, not yet inserted as rows
+        self._flush_posted = False
+        self._running_row = -1
+        self._result_cache: weakref.WeakKeyDictionary[Experiment, tuple[str, str]] = weakref.WeakKeyDictionary()
+        self._timer = QTimer(self)
+        self._timer.setInterval(1000)
+        self._timer.timeout.connect(self._refresh_running_row)
+        self._flush_requested_signal.connect(self._on_flush_requested, Qt.QueuedConnection)
+        queued = Qt.QueuedConnection
+        # Snapshot and connect under the queue's lock: every change before the snapshot is in it and
+        # its signal was emitted before we connected; every later change reaches us as a signal.
+        with job_queue.changed:
+            self._rows: list[Experiment] = job_queue.queue
+            if job_queue.running_job() is not None:
+                self._running_row = job_queue.first_queued_index - 1
+            job_queue.inserted_signal.connect(self._on_inserted, queued)
+            job_queue.removed_range_signal.connect(self._on_removed_range, queued)
+            job_queue.status_changed_signal.connect(self._on_status_changed, queued)
+            job_queue.moved_signal.connect(self._on_moved, queued)
+            job_queue.progress_signal.connect(self._on_progress, queued)
+        if self._running_row >= 0:
+            self._timer.start()
+
+    # ----------------------------------------------------------------- reading
+    @property
+    def job_queue(self) -> ExperimentQueue:
+        return self._job_queue
+
+    def experiment(self, row: int) -> Experiment:
+        """The Experiment shown in ``row`` (IndexError if there is no such row)."""
+        if not 0 <= row < len(self._rows):
+            raise IndexError(f"row {row} is out of range: the table has {len(self._rows)} row(s)")
+        return self._rows[row]
+
+    def experiments(self) -> list[Experiment]:
+        """The Experiments of all rows, in row order (a copy)."""
+        return list(self._rows)
+
+    def row_of(self, exp: Experiment) -> int:
+        """Row showing ``exp``, or -1 (searches from the end, where queued jobs are)."""
+        for row in range(len(self._rows) - 1, -1, -1):
+            if self._rows[row] is exp:
+                return row
+        return -1
+
+    @property
+    def running_row(self) -> int:
+        """Row of the running job, or -1."""
+        return self._running_row if self._running_row < len(self._rows) else -1
+
+    # ----------------------------------------------------------------- Qt model API
+    def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(Column)
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.DisplayRole) -> Any:
+        if role != Qt.DisplayRole:
+            return None
+        if orientation == Qt.Horizontal:
+            return _HEADERS[Column(section)] if 0 <= section < len(Column) else None
+        return str(section + 1)
+
+    def flags(self, index: QModelIndex) -> Qt.ItemFlags:
+        if not index.isValid():
+            return Qt.ItemIsDropEnabled  # drops land between rows, never "on" a job
+        if index.row() >= len(self._rows):
+            return Qt.NoItemFlags
+        exp = self._rows[index.row()]
+        return _QUEUED_FLAGS if exp.status is ExpStatus.QUEUED else _ROW_FLAGS
+
+    def data(self, index: QModelIndex, role: int = Qt.DisplayRole) -> Any:
+        row = index.row()
+        if not index.isValid() or row >= len(self._rows):
+            return None
+        exp = self._rows[row]
+        column = index.column()
+        if role == Qt.DisplayRole:
+            return self._display(exp, column)
+        if role == EXPERIMENT_ROLE:
+            return exp
+        if role == Qt.DecorationRole:
+            return status_icon(exp.status) if column == Column.STATUS else None
+        if role == Qt.ToolTipRole:
+            return self._tooltip(exp, column)
+        if role == Qt.BackgroundRole:
+            return row_background(exp.status)
+        if role == Qt.ForegroundRole:
+            if column == Column.RESULT and exp.status is ExpStatus.FAILED:
+                return STATUS_COLORS[ExpStatus.FAILED]
+            return None
+        if role == Qt.TextAlignmentRole:
+            return _RIGHT if column == Column.DURATION else _LEFT
+        return None
+
+    def _display(self, exp: Experiment, column: int) -> str:
+        if column == Column.STATUS:
+            text = STATUS_LABELS[exp.status]
+            if exp.status is ExpStatus.RUNNING and exp.progress is not None:
+                text += f" {exp.progress * 100:.0f} %"
+            return text
+        if column == Column.CALL:
+            return exp.call_text
+        if column == Column.QUEUED:
+            return clock_text(exp.queued_at)
+        if column == Column.STARTED:
+            return clock_text(exp.started_at)
+        if column == Column.DURATION:
+            return duration_text(exp.duration)
+        return self._result_texts(exp)[0]
+
+    def _tooltip(self, exp: Experiment, column: int) -> str:
+        status = exp.status
+        if column == Column.STATUS:
+            lines = [STATUS_LABELS[status]]
+            if status is ExpStatus.RUNNING:
+                if exp.progress is not None:
+                    lines[0] += ": " + progress_text(exp)
+                if exp.progress_message:
+                    lines.append(exp.progress_message)
+            if status is ExpStatus.QUEUED:
+                lines.append("Drag to reorder; Delete or drop on the trash to remove.")
+            else:
+                lines.append(NOT_REMOVABLE_TEXT)
+            return "\n".join(lines)
+        if column == Column.CALL:
+            text = exp.full_call_text()
+            return text if len(text) <= 3000 else text[:2999] + "…"
+        if column == Column.QUEUED:
+            return timestamp_text(exp.queued_at)
+        if column == Column.STARTED:
+            return timestamp_text(exp.started_at)
+        if column == Column.DURATION:
+            return f"Finished {timestamp_text(exp.finished_at)}" if exp.finished_at else ""
+        return self._result_texts(exp)[1]
+
+    def _result_texts(self, exp: Experiment) -> tuple[str, str]:
+        """(cell text, tooltip) of the result; cached once the job is done (a repr may be slow)."""
+        cached = self._result_cache.get(exp)
+        if cached is None:
+            cached = (result_text(exp), result_tooltip(exp))
+            if exp.done():
+                self._result_cache[exp] = cached
+        return cached
+
+    # ----------------------------------------------------------------- mirroring the queue's signals
+    def _on_inserted(self, index: int, exp: Experiment) -> None:
+        if index != len(self._rows) + len(self._pending):  # put() always appends; be exact anyway
+            self._flush_pending()
+            self.beginInsertRows(QModelIndex(), index, index)
+            self._rows.insert(index, exp)
+            self.endInsertRows()
+            return
+        self._pending.append(exp)
+        if not self._flush_posted:
+            self._flush_posted = True
+            self._flush_requested_signal.emit()
+
+    def _on_flush_requested(self) -> None:
+        self._flush_posted = False
+        self._flush_pending()
+
+    def _flush_pending(self) -> None:
+        """Insert the waiting appended jobs as one block of rows (a burst of puts → one insert)."""
+        pending = self._pending
+        if not pending:
+            return
+        self._pending = []
+        first = len(self._rows)
+        self.beginInsertRows(QModelIndex(), first, first + len(pending) - 1)
+        self._rows.extend(pending)
+        self.endInsertRows()
+        if first <= self._running_row < len(self._rows):
+            self.running_row_changed_signal.emit(self._running_row)
+
+    def _on_removed_range(self, first: int, last: int) -> None:
+        self._flush_pending()
+        self.beginRemoveRows(QModelIndex(), first, last)
+        del self._rows[first:last + 1]
+        self.endRemoveRows()
+
+    def _on_status_changed(self, index: int, status: ExpStatus) -> None:
+        # Appends never shift existing rows, so a status change of a row still pending needs no
+        # flush: the row shows its live status once inserted.
+        if status is ExpStatus.RUNNING:
+            self._running_row = index
+            if not self._timer.isActive():
+                self._timer.start()
+        elif index == self._running_row:
+            self._running_row = -1  # the timer stops itself at its next tick
+        if index < len(self._rows):
+            self._row_changed(index)
+            if status is ExpStatus.RUNNING:
+                self.running_row_changed_signal.emit(index)
+
+    def _on_moved(self, src: int, dst: int) -> None:
+        self._flush_pending()
+        destination = dst + 1 if dst > src else dst  # Qt counts the destination before the move
+        if self.beginMoveRows(QModelIndex(), src, src, QModelIndex(), destination):
+            self._rows.insert(dst, self._rows.pop(src))
+            self.endMoveRows()
+
+    def _on_progress(self, index: int, fraction: float, message: str) -> None:
+        if index < len(self._rows):
+            cell = self.index(index, Column.STATUS)
+            self.dataChanged.emit(cell, cell)
+
+    def _row_changed(self, row: int) -> None:
+        self.dataChanged.emit(self.index(row, 0), self.index(row, _LAST_COLUMN))
+
+    def _refresh_running_row(self) -> None:
+        """Once a second: redraw the running row (live duration, time left)."""
+        row = self._running_row
+        if row < 0:
+            self._timer.stop()
+        elif row < len(self._rows):
+            self.dataChanged.emit(self.index(row, Column.STATUS), self.index(row, Column.DURATION))
+
+    # ----------------------------------------------------------------- actions on the queue
+    def remove_experiments(self, experiments: Iterable[Experiment]) -> int:
+        """Remove those of ``experiments`` that are still queued; returns how many were removed.
+
+        Jobs are found by identity (rows may be stale while signals are on their way); each
+        contiguous run becomes one ``remove_items`` call. Running and finished jobs are skipped.
+        """
+        wanted = set(experiments)
+        if not wanted:
+            return 0
+        q = self._job_queue
+        # Hold the (re-entrant) queue lock from finding the indices to removing them, so no other
+        # thread shifts them in between. The cancelled jobs' done callbacks run under it too.
+        with q.changed:
+            first = q.first_queued_index
+            indices = [first + i for i, exp in enumerate(q.queue[first:]) if exp in wanted]
+            for start, end in reversed(_contiguous_runs(indices)):
+                q.remove_items(start, end)
+        return len(indices)
+
+    def move_experiments(self, experiments: Sequence[Experiment], before: Experiment | None = None) -> bool:
+        """Move the queued ones of ``experiments`` (kept in that order) to just before ``before``.
+
+        ``before=None`` moves them to the end. If ``before`` is running or finished, they go to the
+        top of the queued jobs. Returns whether any job was queued and could be moved.
+        """
+        q = self._job_queue
+        with q.changed:
+            first = q.first_queued_index
+            tail = q.queue[first:]
+            in_tail = set(tail)
+            moving = [exp for exp in dict.fromkeys(experiments) if exp in in_tail]
+            if not moving:
+                return False
+            anchor = _anchor_for(before, tail, set(moving))
+            for exp in moving:  # each lands just before the anchor, i.e. right after the previous one
+                src = tail.index(exp)
+                target = tail.index(anchor) if anchor is not None else len(tail)
+                dst = target - 1 if src < target else target
+                if src != dst:
+                    q.move_item(first + src, first + dst)
+                    tail.insert(dst, tail.pop(src))
+        return True
+
+    def move_to_top(self, experiments: Sequence[Experiment]) -> bool:
+        """Move the queued ones of ``experiments`` to the front of the queued jobs (run next)."""
+        with self._job_queue.changed:
+            first = self._job_queue.first_queued_index
+            queue = self._job_queue.queue
+            top = queue[first] if first < len(queue) else None
+            return self.move_experiments(experiments, before=top)
+
+    def move_to_bottom(self, experiments: Sequence[Experiment]) -> bool:
+        """Move the queued ones of ``experiments`` to the end of the queue (run last)."""
+        return self.move_experiments(experiments, before=None)
+
+    def removeRows(self, row: int, count: int, parent: QModelIndex = QModelIndex()) -> bool:  # noqa: B008
+        """Remove ``count`` queued rows from ``row`` through the queue (the rows go when its signal arrives).
+
+        Refused (False) if any of them is running or finished.
+        """
+        if parent.isValid() or count <= 0 or row < 0 or row + count > len(self._rows):
+            return False
+        exps = self._rows[row:row + count]
+        if any(exp.status is not ExpStatus.QUEUED for exp in exps):
+            return False
+        return self.remove_experiments(exps) > 0
+
+    # ----------------------------------------------------------------- drag and drop
+    def supportedDragActions(self) -> Qt.DropActions:
+        return Qt.MoveAction
+
+    def supportedDropActions(self) -> Qt.DropActions:
+        return Qt.MoveAction
+
+    def mimeTypes(self) -> list[str]:
+        return [MIME_TYPE]
+
+    def mimeData(self, indexes: Iterable[QModelIndex]) -> QMimeData | None:
+        """The queued rows among ``indexes`` as ``MIME_TYPE`` data; None if none is queued."""
+        rows = sorted({i.row() for i in indexes if i.isValid() and i.row() < len(self._rows)})
+        rows = [r for r in rows if self._rows[r].status is ExpStatus.QUEUED]
+        if not rows:
+            return None
+        payload = {"rows": rows, "ids": [id(self._rows[r]) for r in rows]}
+        mime = QMimeData()
+        mime.setData(MIME_TYPE, self._token + b"\n" + json.dumps(payload).encode())
+        return mime
+
+    def is_own_drag(self, data: QMimeData | None) -> bool:
+        """True if ``data`` carries jobs dragged from a view of this same queue (in this process)."""
+        if data is None or not data.hasFormat(MIME_TYPE):
+            return False
+        return bytes(data.data(MIME_TYPE)).startswith(self._token + b"\n")
+
+    def dragged_experiments(self, data: QMimeData) -> list[Experiment]:
+        """The still-queued Experiments a drag of this queue carries, in their dragged order."""
+        if not self.is_own_drag(data):
+            return []
+        try:
+            ids = json.loads(bytes(data.data(MIME_TYPE)).split(b"\n", 1)[1])["ids"]
+        except (ValueError, KeyError, IndexError, TypeError):
+            return []
+        queued = {}
+        for exp in reversed(self._rows):  # queued jobs are the tail: stop at a running or finished one
+            status = exp.status
+            if status is ExpStatus.QUEUED:
+                queued[id(exp)] = exp
+            elif status is not ExpStatus.CANCELLED:  # a cancelled row is only waiting for its removal
+                break
+        return [queued[i] for i in ids if i in queued]
+
+    def canDropMimeData(self, data: QMimeData, action: Qt.DropAction, row: int, column: int,
+                        parent: QModelIndex) -> bool:
+        return action == Qt.MoveAction and self.is_own_drag(data)
+
+    def dropMimeData(self, data: QMimeData, action: Qt.DropAction, row: int, column: int,
+                     parent: QModelIndex) -> bool:
+        """Reorder: the dragged queued jobs go before ``row`` (the end if -1); other queues refused."""
+        if action == Qt.IgnoreAction:
+            return True
+        if not self.canDropMimeData(data, action, row, column, parent):
+            return False
+        if row < 0:
+            row = parent.row() if parent.isValid() else len(self._rows)
+        before = self._rows[row] if row < len(self._rows) else None
+        return self.move_experiments(self.dragged_experiments(data), before=before)
+
+
+def _anchor_for(before: Experiment | None, tail: list[Experiment], moving: set[Experiment]) -> Experiment | None:
+    """The queued job that the moved jobs should end up just before (None: the end)."""
+    if before is None:
+        return None
+    if before in moving:  # dropped onto its own rows: keep the place, i.e. before the next other job
+        for exp in tail[tail.index(before) + 1:]:
+            if exp not in moving:
+                return exp
+        return None
+    if before.status is ExpStatus.QUEUED and before in tail:
+        return before
+    if before.status is ExpStatus.CANCELLED:  # removed meanwhile: append
+        return None
+    # Running or finished: snap to the first queued position.
+    return next((exp for exp in tail if exp not in moving), None)
+
+
+def _contiguous_runs(indices: list[int]) -> list[tuple[int, int]]:
+    """Sorted ints → inclusive (first, last) runs: [2, 3, 4, 7] → [(2, 4), (7, 7)]."""
+    runs: list[tuple[int, int]] = []
+    for i in indices:
+        if runs and runs[-1][1] == i - 1:
+            runs[-1] = (runs[-1][0], i)
+        else:
+            runs.append((i, i))
+    return runs
