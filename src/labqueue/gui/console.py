@@ -1,0 +1,265 @@
+"""The embedded IPython console: :class:`PythonConsole`.
+
+A qtconsole ``RichJupyterWidget`` on an in-process ipykernel. Its namespace holds the Manager,
+so a scientist types ``exp = queued_exec(time.sleep)(1)`` and watches the job in the table.
+The kernel runs user code on the GUI thread; ``exp.result()`` therefore waits with a local event
+loop (see :mod:`labqueue.gui.console_wait`) so the window keeps updating, and Ctrl+C stops the wait.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+# ipykernel imports debugpy, which prints a "frozen modules" warning to the terminal unless told
+# not to; the console has no use for the debugger.
+os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
+
+from ipykernel.inprocess.ipkernel import InProcessInteractiveShell  # noqa: E402
+from qtconsole.inprocess import QtInProcessKernelClient, QtInProcessKernelManager  # noqa: E402
+from qtconsole.rich_jupyter_widget import RichJupyterWidget  # noqa: E402
+from qtpy.QtCore import QEvent, QSettings, Signal  # noqa: E402
+from qtpy.QtGui import QKeySequence, QPalette  # noqa: E402
+from qtpy.QtWidgets import QApplication, QWidget  # noqa: E402
+
+from labqueue.gui.console_wait import ResponsiveWaiter  # noqa: E402
+from labqueue.manager import Experiment, ExpStatus, Manager  # noqa: E402
+
+__all__ = ["PythonConsole", "BANNER"]
+
+logger = logging.getLogger("labqueue")
+
+#: Shown above the first prompt: how to queue a call and read its result.
+BANNER = (
+    "Queue a call:   exp = queued_exec(time.sleep)(2)     (or decorate a function with @queued_exec)\n"
+    "Read a result:  exp.result()   waits while the window keeps updating; Ctrl+C stops waiting\n"
+    "Also here: manager, job_queue, Experiment, ExpStatus.   %run -i script.py queues a script's jobs\n"
+)
+
+#: QSettings key of the console's font size (points).
+FONT_SIZE_KEY = "console/font_size"
+
+
+def _let_iopub_thread_finish_cleanly(iopub_thread: Any) -> None:
+    """End the IOPub thread's periodic task before the thread stops.
+
+    ipykernel stops that thread's asyncio loop with the task still pending, and Python then
+    prints "Task was destroyed but it is pending!" at exit. Best effort: skipped if ipykernel
+    changes its internals.
+    """
+    task = getattr(iopub_thread, "_event_pipe_gc_task", None)
+    loop = getattr(iopub_thread, "io_loop", None)
+    if task is None or loop is None or not iopub_thread.thread.is_alive():
+        return
+    finished = threading.Event()
+
+    async def cancel() -> None:
+        task.cancel()
+        try:
+            await task
+        except asyncio.CancelledError:
+            pass
+        finally:
+            finished.set()
+
+    loop.add_callback(cancel)
+    finished.wait(2)
+
+
+class _GuardedKernelClient(QtInProcessKernelClient):
+    """An in-process kernel client that never re-enters the kernel.
+
+    While the user's code waits (a local event loop runs), typing may still send requests
+    (completion, call tips). Running them inside the busy kernel would re-enter it; they are
+    dropped instead. Work queued with :meth:`call_when_idle` runs once the kernel is free.
+    """
+
+    _busy = False
+    _when_idle: list | None = None
+
+    @property
+    def is_busy(self) -> bool:
+        return self._busy
+
+    def call_when_idle(self, fn: Callable[[], Any]) -> None:
+        if not self._busy:
+            fn()
+            return
+        if self._when_idle is None:
+            self._when_idle = []
+        self._when_idle.append(fn)
+
+    def _dispatch_to_kernel(self, msg: dict) -> None:
+        if self._busy:
+            if msg.get("header", {}).get("msg_type") == "execute_request":
+                logger.warning("The console is busy waiting; new code was not run.")
+            return
+        self._busy = True
+        try:
+            super()._dispatch_to_kernel(msg)
+        finally:
+            self._busy = False
+            pending, self._when_idle = self._when_idle or [], None
+            for fn in pending:
+                fn()
+
+
+class PythonConsole(RichJupyterWidget):
+    """IPython console whose namespace holds ``manager``, ``queued_exec``, ``job_queue``, ...
+
+    Call :meth:`shutdown` when done (the main window does it on close).
+    """
+
+    #: The kernel was shut down.
+    shut_down_signal = Signal()
+
+    def __init__(self, manager: Manager, parent: QWidget | None = None, settings: QSettings | None = None):
+        super().__init__(parent)
+        self.manager = manager
+        self._settings = settings
+        self._dark: bool | None = None  # None until the first _apply_palette
+        self._shut_down = False
+        self._shell = None
+        self.banner = BANNER
+        # In-process kernels cannot be signalled: Ctrl+C while code runs comes to us instead.
+        self.custom_interrupt = True
+        self.custom_interrupt_requested.connect(self._interrupt)
+        self.waiter = ResponsiveWaiter(manager, hint=self._print_hint, parent=self)
+        self._start_kernel()
+        self.waiter.activate()
+        self._apply_palette()
+        self._restore_font_size()
+        # Ctrl++ needs Shift on most keyboards; accept Ctrl+= too.
+        self.increase_font_size.setShortcuts([QKeySequence(QKeySequence.ZoomIn), QKeySequence("Ctrl+=")])
+
+    # ----------------------------------------------------------------- kernel
+    def _start_kernel(self) -> None:
+        km = QtInProcessKernelManager()
+        km.client_factory = _GuardedKernelClient
+        # The IPython shell is a process-wide singleton; each console gets its own namespace.
+        InProcessInteractiveShell.clear_instance()
+        km.start_kernel()
+        self._shell = km.kernel.shell
+        self._shell.push(self.namespace())
+        # The kernel's own IPython banner would only repeat version numbers; ours says what to type.
+        km.kernel.shell.banner1 = ""
+        kc = km.client()
+        kc.start_channels()
+        self.kernel_manager = km
+        self.kernel_client = kc
+
+    def namespace(self) -> dict[str, Any]:
+        """The names the console starts with."""
+        return {
+            "manager": self.manager,
+            "queued_exec": self.manager.queued_exec,
+            "job_queue": self.manager.job_queue,
+            "Experiment": Experiment,
+            "ExpStatus": ExpStatus,
+            "time": time,
+        }
+
+    def push(self, variables: dict[str, Any]) -> None:
+        """Bind ``variables`` (name → value) in the console namespace, e.g. ``{"_r": result}``."""
+        if self._shut_down:
+            raise RuntimeError("the console has been shut down")
+        self._shell.push(variables)
+
+    @property
+    def is_shut_down(self) -> bool:
+        return self._shut_down
+
+    @property
+    def is_busy(self) -> bool:
+        """True while the kernel runs code (e.g. waits in ``exp.result()``)."""
+        return self.kernel_client is not None and self.kernel_client.is_busy
+
+    def shutdown(self) -> None:
+        """Stop waiting, stop the channels and the kernel; leaves no thread running.
+
+        Called while the user's code is still waiting (window closed meanwhile), the wait ends
+        with KeyboardInterrupt and the kernel stops as soon as that code has returned.
+        """
+        if self._shut_down:
+            return
+        self._shut_down = True
+        self.waiter.deactivate()
+        kc = self.kernel_client
+        if kc is None:
+            self._stop_kernel()
+        else:
+            kc.call_when_idle(self._stop_kernel)
+
+    def _stop_kernel(self) -> None:
+        kc, km, shell = self.kernel_client, self.kernel_manager, self._shell
+        if kc is not None:
+            kc.stop_channels()
+        if km is not None:
+            if km.kernel is not None:
+                _let_iopub_thread_finish_cleanly(km.kernel.iopub_thread)
+            km.shutdown_kernel()
+        if shell is not None:
+            # Ends the history session and joins IPython's history thread.
+            atexit.unregister(shell.atexit_operations)
+            shell.atexit_operations()
+            if InProcessInteractiveShell.initialized() and InProcessInteractiveShell.instance() is shell:
+                InProcessInteractiveShell.clear_instance()
+        self._shell = None
+        self.shut_down_signal.emit()
+
+    # ----------------------------------------------------------------- waiting
+    def _interrupt(self) -> None:
+        if self.waiter.is_waiting:
+            self.waiter.interrupt()
+        else:
+            self._append_plain_text("Only a wait for a job (exp.result()) can be interrupted; "
+                                    "to stop the running job use Abort.\n", before_prompt=True)
+
+    def _print_hint(self, text: str) -> None:
+        print(text, flush=True)  # inside the user's code, stdout goes to the console
+
+    # ----------------------------------------------------------------- look
+    def _apply_palette(self) -> None:
+        """Light or dark colours, following the application's palette."""
+        dark = QApplication.palette().color(QPalette.Window).lightness() < 128
+        if dark == self._dark:
+            return
+        self._dark = dark
+        self.set_default_style("linux" if dark else "lightbg")
+        if self._shell is not None:
+            self._shell.colors = "linux" if dark else "lightbg"
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 - Qt override
+        palette_changed = event.type() in (QEvent.ApplicationPaletteChange, QEvent.PaletteChange)
+        if palette_changed and getattr(self, "_dark", None) is not None:  # not during __init__
+            self._apply_palette()
+        super().changeEvent(event)
+
+    def settings(self) -> QSettings:
+        if self._settings is None:
+            from labqueue.gui.app_settings import app_settings
+
+            self._settings = app_settings()
+        return self._settings
+
+    def _restore_font_size(self) -> None:
+        size = self.settings().value(FONT_SIZE_KEY, None)
+        try:
+            size = int(size) if size is not None else None
+        except (TypeError, ValueError):
+            size = None
+        if size is not None and 4 <= size <= 72:
+            font = self.font
+            font.setPointSize(size)
+            self._set_font(font)
+
+    def change_font_size(self, delta: int) -> None:
+        """Bigger / smaller text (Ctrl + / Ctrl -); the size is remembered."""
+        super().change_font_size(delta)
+        self.settings().setValue(FONT_SIZE_KEY, self.font.pointSize())

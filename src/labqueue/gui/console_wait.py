@@ -1,0 +1,194 @@
+"""Waiting for a job on the GUI thread without freezing the window.
+
+The embedded console runs the user's code on the GUI thread, so a plain ``exp.result()`` would
+block the event loop and freeze the table until the job ends. :class:`ResponsiveWaiter` instead
+runs a local Qt event loop until the job is done: the table, the log and the buttons keep
+working while the console waits, and Ctrl+C in the console stops the wait (the job goes on).
+
+The console hands every Experiment of its Manager the :class:`ConsoleExperiment` class (same
+data, same slots; only ``result()`` and ``exception()`` differ, and only on the GUI thread), so
+whatever way a job was queued — ``queued_exec``, ``Experiment`` + ``put``, ``exp.copy()``, a
+script run with ``%run -i`` — ``exp.result()`` typed in the console keeps the window alive.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from qtpy.QtCore import QCoreApplication, QEventLoop, QObject, Qt, QThread, QTimer, Signal
+
+from labqueue.experiment import Experiment, ExpStatus
+
+__all__ = ["ConsoleExperiment", "ResponsiveWaiter"]
+
+
+class _Waker(QObject):
+    """Lives on the GUI thread for the whole session; done callbacks (worker thread) poke it."""
+
+    wake_signal = Signal()
+
+
+_waker: _Waker | None = None
+#: Waiters of live consoles, newest last; the newest one serves GUI-thread waits.
+_active_waiters: list[ResponsiveWaiter] = []
+
+
+def _the_waker() -> _Waker:
+    # Created on first use, on the GUI thread, and never deleted: a job's done callback may fire
+    # long after the wait that registered it has ended.
+    global _waker
+    if _waker is None:
+        _waker = _Waker()
+    return _waker
+
+
+def _wake(_exp: Experiment) -> None:
+    """Done callback (runs on the worker thread): let a waiting local event loop check again."""
+    _the_waker().wake_signal.emit()
+
+
+def _on_gui_thread() -> bool:
+    app = QCoreApplication.instance()
+    return app is not None and QThread.currentThread() is app.thread()
+
+
+class ConsoleExperiment(Experiment):
+    """An Experiment whose ``result()`` / ``exception()`` keep the window alive while they wait.
+
+    Only differs when called on the GUI thread while a console is open; elsewhere (worker
+    thread, scripts, no console) it is exactly an :class:`Experiment`.
+    """
+
+    __slots__ = ()
+
+    def result(self, timeout: float | None = None) -> Any:
+        """Wait for the job (the window keeps updating) and return its result; see Experiment."""
+        self._wait_responsively(timeout)
+        return super().result(timeout)
+
+    def exception(self, timeout: float | None = None) -> BaseException | None:
+        """Wait for the job (the window keeps updating) and return its exception, if any."""
+        self._wait_responsively(timeout)
+        return super().exception(timeout)
+
+    def _wait_responsively(self, timeout: float | None) -> None:
+        if self.done() or not _active_waiters or not _on_gui_thread():
+            return
+        if not _active_waiters[-1].wait(self, timeout):
+            raise TimeoutError(f"{self.call_text} did not finish within {timeout} s (status: {self.status.name})")
+
+
+class ResponsiveWaiter(QObject):
+    """Waits for jobs on the GUI thread by spinning a local event loop; interruptible.
+
+    ``hint(text)`` is called once per wait that cannot end by itself soon, e.g. a job queued
+    behind a paused queue (the console prints it).
+    """
+
+    #: A wait started (True) or ended (False).
+    waiting_changed_signal = Signal(bool)
+
+    def __init__(self, manager: Any, hint: Callable[[str], None] | None = None, parent: QObject | None = None):
+        super().__init__(parent)
+        self._manager = manager
+        self._hint = hint
+        self._loop: QEventLoop | None = None
+        self._interrupted = False
+        self._active = False
+
+    # ----------------------------------------------------------------- life
+    def activate(self) -> None:
+        """Serve GUI-thread waits, and make the Manager's jobs ConsoleExperiments."""
+        if self._active:
+            return
+        self._active = True
+        _the_waker()
+        _active_waiters.append(self)
+        queue = self._manager.job_queue
+        # Direct: runs in the thread that queues the job, under the queue lock, before anyone
+        # can hold the new job. It only changes the job's class, which is instant.
+        queue.inserted_signal.connect(self._adopt, Qt.DirectConnection)
+        for exp in queue.queue:
+            self._adopt(-1, exp)
+
+    def deactivate(self) -> None:
+        """Stop serving waits (a running wait is interrupted); safe to call twice."""
+        if not self._active:
+            return
+        self._active = False
+        self.interrupt()
+        _active_waiters.remove(self)
+        try:
+            self._manager.job_queue.inserted_signal.disconnect(self._adopt)
+        except (TypeError, RuntimeError):
+            pass
+
+    @property
+    def is_waiting(self) -> bool:
+        """True while a console ``result()`` waits."""
+        return self._loop is not None
+
+    @staticmethod
+    def _adopt(_index: int, exp: object) -> None:
+        if type(exp) is Experiment:
+            exp.__class__ = ConsoleExperiment
+
+    # ----------------------------------------------------------------- waiting
+    def interrupt(self) -> None:
+        """End the current wait with KeyboardInterrupt (Ctrl+C in the console)."""
+        if self._loop is not None:
+            self._interrupted = True
+            self._loop.quit()
+
+    def wait(self, exp: Experiment, timeout: float | None = None) -> bool:
+        """Run a local event loop until ``exp`` is done; False on timeout.
+
+        Raises KeyboardInterrupt if interrupted (Ctrl+C, console closed, application quit).
+        """
+        if exp.done():
+            return True
+        if self._loop is not None:  # a wait inside a wait: cannot happen from the console
+            raise RuntimeError("already waiting for a job")
+        loop = QEventLoop()
+        waker = _the_waker()
+
+        def check() -> None:
+            if exp.done():
+                loop.quit()
+
+        timer = None
+        if timeout is not None:
+            timer = QTimer()
+            timer.setSingleShot(True)
+            timer.timeout.connect(loop.quit)
+            timer.start(max(0, int(timeout * 1000)))
+        waker.wake_signal.connect(check)
+        exp.add_done_callback(_wake)
+        self._loop, self._interrupted = loop, False
+        self._give_hint(exp)
+        self.waiting_changed_signal.emit(True)
+        try:
+            if not exp.done():  # it may have finished while we set up
+                loop.exec_()
+        finally:
+            waker.wake_signal.disconnect(check)
+            timed_out = timer is not None and not timer.isActive()
+            if timer is not None:
+                timer.stop()
+            self._loop = None
+            self.waiting_changed_signal.emit(False)
+        if exp.done():
+            return True
+        if self._interrupted or not timed_out:
+            # Ctrl+C, or the loop was quit by someone else (the application is closing).
+            raise KeyboardInterrupt(f"stopped waiting for {exp.call_text}; the job itself goes on "
+                                    f"(status: {exp.status.name})")
+        return False
+
+    def _give_hint(self, exp: Experiment) -> None:
+        if self._hint is None:
+            return
+        if exp.status is ExpStatus.QUEUED and not self._manager.running.is_set():
+            self._hint(f"The queue is paused: {exp.call_text} will not start until you resume "
+                       "(Resume button or manager.resume_worker()). Press Ctrl+C to stop waiting.")

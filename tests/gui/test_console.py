@@ -1,0 +1,211 @@
+"""The embedded console: namespace, queueing from typed code, waiting without freezing, shutdown."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from qtpy.QtCore import QObject, QSettings, Qt, QTimer
+from qtpy.QtGui import QColor, QPalette
+from qtpy.QtWidgets import QApplication
+
+from labqueue.gui.console import BANNER, FONT_SIZE_KEY, PythonConsole
+from labqueue.manager import ExpStatus
+
+# ipykernel's in-process kernel answers history requests synchronously, which ipykernel itself
+# flags with a PendingDeprecationWarning; nothing labqueue can change.
+pytestmark = pytest.mark.filterwarnings("ignore:For consistency across implementations:PendingDeprecationWarning")
+
+
+@pytest.fixture
+def settings(tmp_path, monkeypatch) -> QSettings:
+    """Console settings in tmp_path; IPython's profile and history there too, never in $HOME."""
+    monkeypatch.setenv("IPYTHONDIR", str(tmp_path / "ipython"))
+    QSettings.setPath(QSettings.IniFormat, QSettings.UserScope, str(tmp_path / "settings"))
+    return QSettings(str(tmp_path / "console.ini"), QSettings.IniFormat)
+
+
+@pytest.fixture
+def make_console(qtbot, manager, settings):
+    made: list[PythonConsole] = []
+
+    def factory(m=None) -> PythonConsole:
+        console = PythonConsole(m or manager, settings=settings)
+        qtbot.addWidget(console)
+        made.append(console)
+        qtbot.waitUntil(lambda: "In [1]" in text_of(console))
+        return console
+
+    yield factory
+    for console in made:
+        console.shutdown()
+
+
+@pytest.fixture
+def console(make_console) -> PythonConsole:
+    return make_console()
+
+
+def text_of(console: PythonConsole) -> str:
+    return console._control.toPlainText()
+
+
+def run(qtbot, console: PythonConsole, code: str) -> dict:
+    """Execute ``code`` as if typed and wait for its reply; return the user namespace."""
+    with qtbot.waitSignal(console.executed, timeout=10_000):
+        console.execute(code)
+    return console.kernel_manager.kernel.shell.user_ns
+
+
+def test_banner_shows_and_its_names_work(qtbot, console, manager):
+    assert BANNER.splitlines()[0] in text_of(console)
+    assert len(BANNER.strip().splitlines()) == 3
+    ns = run(qtbot, console, "exp = queued_exec(time.sleep)(0)\nresult = exp.result()")
+    exp = ns["exp"]
+    assert manager.job_queue.queue == [exp]
+    assert exp.status is ExpStatus.FINISHED and ns["result"] is None
+    ns = run(qtbot, console, "names = (manager, job_queue, Experiment, ExpStatus)")
+    assert ns["names"][0] is manager and ns["names"][1] is manager.job_queue
+    assert ns["names"][3] is ExpStatus
+
+
+def test_typed_call_is_queued_and_its_result_read(qtbot, console, manager):
+    manager.pause_worker()
+    ns = run(qtbot, console, "def double(x):\n    return 2 * x\n\nexp = queued_exec(double)(21)")
+    assert [e.call_text for e in manager.job_queue.queue] == ["double(21)"]
+    assert ns["exp"].status is ExpStatus.QUEUED
+    manager.resume_worker()
+    ns = run(qtbot, console, "answer = exp.result()")
+    assert ns["answer"] == 42
+
+
+class _StatusRecorder(QObject):
+    """Stands in for the table: receives queue changes through the GUI thread's event loop."""
+
+    def __init__(self, manager, release: threading.Event):
+        super().__init__()
+        self.seen: list[ExpStatus] = []
+        self._release = release
+        manager.job_queue.status_changed_signal.connect(self.on_status, Qt.QueuedConnection)
+
+    def on_status(self, _index: int, status: ExpStatus) -> None:
+        self.seen.append(status)
+        if status is ExpStatus.RUNNING:
+            self._release.set()
+
+
+def test_result_wait_keeps_the_gui_updating(qtbot, console, manager):
+    # The job finishes only once a GUI-thread slot has seen it running; a frozen event loop
+    # (a plain blocking result()) would let the job time out and return False.
+    release = threading.Event()
+    recorder = _StatusRecorder(manager, release)
+    console.push({"release": release})
+    ns = run(qtbot, console, "exp = queued_exec(release.wait)(10)\nok = exp.result()")
+    assert ns["ok"] is True
+    assert recorder.seen[0] is ExpStatus.RUNNING
+
+
+def test_result_of_a_job_queued_any_way_keeps_the_gui_updating(qtbot, console, manager):
+    release = threading.Event()
+    recorder = _StatusRecorder(manager, release)
+    console.push({"release": release})
+    code = ("exp = Experiment(release.wait, (10,))\njob_queue.put(exp)\n"
+            "again = manager.queued_exec(release.wait)(10)\nok = [exp.result(), again.exception()]")
+    ns = run(qtbot, console, code)
+    assert ns["ok"] == [True, None]
+    assert recorder.seen.count(ExpStatus.RUNNING) == 2
+
+
+def test_waiting_on_a_paused_queue_hints_and_ctrl_c_stops_the_wait(qtbot, console, manager):
+    manager.pause_worker()
+
+    def press_ctrl_c():
+        assert console.waiter.is_waiting
+        qtbot.keyClick(console._control, Qt.Key_C, Qt.ControlModifier)
+
+    QTimer.singleShot(0, press_ctrl_c)
+    ns = run(qtbot, console, "exp = queued_exec(abs)(-3)\nexp.result()")
+    qtbot.waitUntil(lambda: "KeyboardInterrupt" in text_of(console))
+    assert "The queue is paused" in text_of(console)
+    assert ns["exp"].status is ExpStatus.QUEUED  # the job itself is untouched
+    manager.resume_worker()
+    ns = run(qtbot, console, "value = exp.result()")
+    assert ns["value"] == 3
+
+
+def test_result_timeout_raises_timeout_error(qtbot, console, manager):
+    manager.pause_worker()
+    run(qtbot, console, "exp = queued_exec(abs)(-3)\nexp.result(timeout=0.01)")
+    qtbot.waitUntil(lambda: "TimeoutError" in text_of(console))
+    assert not console.waiter.is_waiting
+
+
+def test_run_i_script_queues_its_jobs(qtbot, console, manager, tmp_path):
+    script = tmp_path / "sweep.py"
+    script.write_text("@queued_exec\ndef step(i):\n    return i * i\n\njobs = [step(i) for i in range(3)]\n")
+    ns = run(qtbot, console, f"%run -i {script}")
+    assert [e.call_text for e in manager.job_queue.queue] == ["step(0)", "step(1)", "step(2)"]
+    ns = run(qtbot, console, "squares = [job.result() for job in jobs]")
+    assert ns["squares"] == [0, 1, 4]
+
+
+def test_font_size_keys_change_and_remember_it(qtbot, make_console, settings):
+    console = make_console()
+    console.show()
+    qtbot.waitExposed(console)
+    QApplication.setActiveWindow(console)  # no window manager under Xvfb to activate it
+    console._control.setFocus()
+    before = console.font.pointSize()
+    qtbot.keyClick(console._control, Qt.Key_Plus, Qt.ControlModifier)
+    qtbot.keyClick(console._control, Qt.Key_Equal, Qt.ControlModifier)  # Ctrl+= : "+" without Shift
+    assert console.font.pointSize() == before + 2
+    qtbot.keyClick(console._control, Qt.Key_Minus, Qt.ControlModifier)
+    assert console.font.pointSize() == before + 1
+    assert int(settings.value(FONT_SIZE_KEY)) == before + 1
+    assert make_console().font.pointSize() == before + 1
+
+
+def test_console_follows_a_dark_palette(qtbot, make_console):
+    app = QApplication.instance()
+    old = app.palette()
+    dark = QPalette(old)
+    dark.setColor(QPalette.Window, QColor(30, 30, 30))
+    dark.setColor(QPalette.WindowText, QColor(220, 220, 220))
+    try:
+        console = make_console()
+        assert console._dark is False or old.color(QPalette.Window).lightness() < 128
+        app.setPalette(dark)
+        qtbot.waitUntil(lambda: console._dark is True)
+        assert "background-color" in console.style_sheet and console.syntax_style == "monokai"
+    finally:
+        app.setPalette(old)
+    qtbot.waitUntil(lambda: console._dark is False)
+
+
+def _known_ipykernel_warning(w) -> bool:
+    return issubclass(w.category, PendingDeprecationWarning) and "do_history" in str(w.message)
+
+
+def test_shutdown_leaves_no_thread_and_no_warning(qtbot, manager, settings, recwarn):
+    before = set(threading.enumerate())
+    console = PythonConsole(manager, settings=settings)
+    qtbot.addWidget(console)
+    qtbot.waitUntil(lambda: "In [1]" in text_of(console))
+    run(qtbot, console, "x = 1")
+    console.shutdown()
+    assert set(threading.enumerate()) <= before
+    assert console.is_shut_down
+    assert [str(w.message) for w in recwarn.list if not _known_ipykernel_warning(w)] == []
+
+
+def test_shutdown_while_waiting_stops_the_wait_then_the_kernel(qtbot, manager, settings):
+    before = set(threading.enumerate())
+    console = PythonConsole(manager, settings=settings)
+    qtbot.addWidget(console)
+    qtbot.waitUntil(lambda: "In [1]" in text_of(console))
+    manager.pause_worker()
+    QTimer.singleShot(0, console.shutdown)  # e.g. the window is closed while the console waits
+    with qtbot.waitSignal(console.shut_down_signal, timeout=10_000):
+        console.execute("exp = queued_exec(abs)(-1)\nexp.result()")
+    assert set(threading.enumerate()) <= before
+    assert manager.job_queue.queue[0].status is ExpStatus.QUEUED
