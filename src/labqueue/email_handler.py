@@ -13,8 +13,8 @@ import logging
 import weakref
 from collections.abc import Callable, Sequence
 
-from labqueue.email_message import OneLineFormatter, notification_message
-from labqueue.experiment import Experiment
+from labqueue.email_message import OneLineFormatter, job_event, notification_message
+from labqueue.experiment import Experiment, ExpStatus
 from labqueue.mail_sender import MailSender
 
 __all__ = ["EmailHandler"]
@@ -27,11 +27,12 @@ class EmailHandler(logging.Handler):
     """E-mails records at or above ``mail_level`` to ``recipients``; keeps recent lines for context.
 
     The handler's own level stays at INFO or lower so that the "last log lines" include the
-    ordinary job events. ``is_paused()`` tells whether the queue is paused (said in the mail).
+    ordinary job events. ``is_paused(failed)`` tells whether the queue is (or, after a failure,
+    will be) paused, which the mail says.
     """
 
     def __init__(self, sender: MailSender, recipients: Sequence[str], mail_level: int = logging.WARNING,
-                 is_paused: Callable[[], bool] = lambda: False):
+                 is_paused: Callable[[bool], bool] = lambda failed: False):
         super().__init__(level=min(logging.INFO, mail_level))
         self.sender = sender
         self.recipients = list(recipients)
@@ -49,20 +50,22 @@ class EmailHandler(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         try:
             self._recent.append(self._one_line.format(record))
-            if record.levelno < self.mail_level or not self.recipients or self._repeats_a_mail(record):
+            if record.levelno < self.mail_level or not self.recipients:
                 return
-            message = notification_message(record, self.recipients, self._recent, queue_paused=self._is_paused())
+            exp, status, _ = job_event(record)
+            if exp is not None and self._repeats_a_mail(record, exp, status):
+                return
+            paused = self._is_paused(status is ExpStatus.FAILED)
+            message = notification_message(record, self.recipients, self._recent, queue_paused=paused)
             self.sender.submit(message)
         except Exception:  # noqa: BLE001 - logging must never raise into a job
             self.handleError(record)
 
-    def _repeats_a_mail(self, record: logging.LogRecord) -> bool:
-        """True if a mail about this job in its current state went out already."""
-        exp = getattr(record, "experiment", None)
-        if not isinstance(exp, Experiment) or getattr(record, "labqueue_watchdog", False):
+    def _repeats_a_mail(self, record: logging.LogRecord, exp: Experiment, status: ExpStatus | None) -> bool:
+        """True if a mail about this job in this state went out already."""
+        if getattr(record, "labqueue_watchdog", False):
             return False
         statuses = self._mailed.setdefault(exp, set())
-        status = exp.status
         if status in statuses:
             return True
         statuses.add(status)

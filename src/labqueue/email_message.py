@@ -13,7 +13,7 @@ from email.message import EmailMessage
 
 from labqueue.experiment import Experiment, ExpStatus
 
-__all__ = ["notification_message", "test_message", "format_duration", "OneLineFormatter"]
+__all__ = ["notification_message", "test_message", "format_duration", "OneLineFormatter", "job_event"]
 
 _SUBJECT_MAX = 110
 _CALL_MAX = 2000
@@ -53,13 +53,29 @@ def _when(stamp: float | None) -> str:
     return "—" if stamp is None else time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(stamp))
 
 
-def _subject(record: logging.LogRecord, exp: Experiment | None, status: ExpStatus | None, host: str) -> str:
+def job_event(record: logging.LogRecord) -> tuple[Experiment | None, ExpStatus | None, BaseException | None]:
+    """The job a record is about, the state it reports, and the job's exception if it failed.
+
+    A record about a job that carries an exception reports its failure, even when it is logged
+    just before the job is marked FAILED.
+    """
+    exp = getattr(record, "experiment", None)
+    if not isinstance(exp, Experiment):
+        return None, None, None
+    exc = record.exc_info[1] if record.exc_info and record.exc_info[0] is not None else None
+    status = exp.status
+    if exc is None and status is ExpStatus.FAILED:
+        exc = exp.exception(timeout=0)
+    return exp, (ExpStatus.FAILED if exc is not None else status), exc
+
+
+def _subject(record: logging.LogRecord, exp: Experiment | None, status: ExpStatus | None,
+             exc: BaseException | None, host: str) -> str:
     if exp is None:
         text = f"{record.levelname}: {record.getMessage()}"
     elif getattr(record, "labqueue_watchdog", False):
         text = f"STILL RUNNING after {format_duration(exp.duration)}: {exp.call_text}"
-    elif status is ExpStatus.FAILED and exp.exception(timeout=0) is not None:
-        exc = exp.exception(timeout=0)
+    elif status is ExpStatus.FAILED and exc is not None:
         text = f"FAILED: {exp.call_text} — {type(exc).__name__}: {exc}"
     elif status is not None and status.is_done:
         text = f"{status.name}: {exp.call_text}"
@@ -72,10 +88,7 @@ def notification_message(record: logging.LogRecord, recipients: Sequence[str], r
                          queue_paused: bool = False) -> EmailMessage:
     """The e-mail for one log record; uses the job in ``record.experiment`` when there is one."""
     host = socket.gethostname() or "localhost"
-    exp = getattr(record, "experiment", None)
-    if not isinstance(exp, Experiment):
-        exp = None
-    status = exp.status if exp is not None else None
+    exp, status, exc = job_event(record)
     lines = [record.getMessage(), ""]
     if exp is not None:
         lines += [f"Job:       {_clip(exp.full_call_text(), _CALL_MAX)}",
@@ -87,7 +100,7 @@ def notification_message(record: logging.LogRecord, recipients: Sequence[str], r
               f"Computer:  {host}"]
     if queue_paused:
         lines += ["", "The queue is PAUSED: resume it to run the next job."]
-    tb = exp.traceback if exp is not None and status is ExpStatus.FAILED else None
+    tb = exp.traceback if exp is not None else None
     if tb is None and record.exc_info and record.exc_info[0] is not None:
         tb = "".join(traceback.format_exception(*record.exc_info))
     if tb:
@@ -96,7 +109,7 @@ def notification_message(record: logging.LogRecord, recipients: Sequence[str], r
     if recent:
         lines += ["", f"Last {len(recent)} log lines:", *recent]
     msg = EmailMessage()
-    msg["Subject"] = _subject(record, exp, status, host)
+    msg["Subject"] = _subject(record, exp, status, exc, host)
     msg["To"] = ", ".join(recipients)
     msg.set_content("\n".join(lines) + "\n")
     return msg

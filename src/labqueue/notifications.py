@@ -259,6 +259,10 @@ class Notifications:
         return ok
 
     # ----------------------------------------------------------------- internals
+    def _paused_after(self, failed: bool) -> bool:
+        """Is the queue paused, or about to pause because this job failed?"""
+        return not self._manager.running.is_set() or (failed and self._worker.pause_on_failure)
+
     def _owns(self, record: logging.LogRecord) -> bool:
         if self._worker.in_worker_thread():
             return True
@@ -312,6 +316,6 @@ class Notifications:
             mail = _mail_sinks.get(self)
             if mail is None:
                 mail = _mail_sinks[self] = EmailHandler(self._sender, addresses, level,
-                                                        is_paused=lambda: not self._manager.running.is_set())
+                                                        is_paused=self._paused_after)
         mail.recipients = list(addresses)
         mail.set_mail_level(level)
