@@ -1,0 +1,214 @@
+"""The message log pane: :class:`LogPane` shows labqueue's and jobs' log records as they come.
+
+Job started / finished / failed / aborted, queue paused / resumed, and whatever a job logs, with
+time, level and message; a level filter hides the chatter; warnings and errors are highlighted.
+Records reach the pane through :class:`~labqueue.gui.log_signal_handler.LogSignalHandler`, which is
+attached while the pane exists and removed by :meth:`LogPane.shutdown` (or when it is closed).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from functools import partial
+from typing import Any
+
+from qtpy.QtCore import QAbstractTableModel, QModelIndex, QObject, QSortFilterProxyModel, Qt
+from qtpy.QtGui import QColor, QFont
+from qtpy.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from labqueue.gui.log_signal_handler import LogEntry, LogSignalHandler
+
+__all__ = ["LogPane", "LogEntryModel", "LEVEL_CHOICES"]
+
+#: The level filter's choices: label → lowest level shown.
+LEVEL_CHOICES = {"Debug": logging.DEBUG, "Info": logging.INFO, "Warning": logging.WARNING, "Error": logging.ERROR}
+
+_WARNING_BACKGROUND = QColor(255, 170, 0, 70)
+_ERROR_BACKGROUND = QColor(230, 40, 40, 90)
+
+
+class LogEntryModel(QAbstractTableModel):
+    """The last ``max_entries`` LogEntry objects, oldest first: time, level, message."""
+
+    COLUMNS = ("Time", "Level", "Message")
+
+    def __init__(self, max_entries: int = 5000, parent: QObject | None = None):
+        super().__init__(parent)
+        self.max_entries = max_entries
+        self._entries: list[LogEntry] = []
+
+    def entries(self) -> list[LogEntry]:
+        return list(self._entries)
+
+    def append(self, entry: LogEntry) -> None:
+        """Add an entry at the end; drops the oldest ones beyond ``max_entries``."""
+        excess = len(self._entries) + 1 - self.max_entries
+        if excess > 0:
+            drop = max(excess, self.max_entries // 10)  # drop in batches, not one row per record
+            self.beginRemoveRows(QModelIndex(), 0, drop - 1)
+            del self._entries[:drop]
+            self.endRemoveRows()
+        row = len(self._entries)
+        self.beginInsertRows(QModelIndex(), row, row)
+        self._entries.append(entry)
+        self.endInsertRows()
+
+    def clear(self) -> None:
+        self.beginResetModel()
+        self._entries.clear()
+        self.endResetModel()
+
+    def entry(self, row: int) -> LogEntry:
+        return self._entries[row]
+
+    # ----------------------------------------------------------------- Qt model interface
+    def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: N802, B008 - Qt API
+        return 0 if parent.isValid() else len(self._entries)
+
+    def columnCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: N802, B008 - Qt API
+        return 0 if parent.isValid() else len(self.COLUMNS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.DisplayRole) -> Any:  # noqa: N802
+        if orientation == Qt.Horizontal and role == Qt.DisplayRole and 0 <= section < len(self.COLUMNS):
+            return self.COLUMNS[section]
+        return None
+
+    def data(self, index: QModelIndex, role: int = Qt.DisplayRole) -> Any:
+        if not index.isValid() or not 0 <= index.row() < len(self._entries):
+            return None
+        entry = self._entries[index.row()]
+        column = index.column()
+        if role == Qt.DisplayRole:
+            if column == 0:
+                return time.strftime("%H:%M:%S", time.localtime(entry.created))
+            if column == 1:
+                return entry.levelname
+            first_line = entry.message.splitlines()[0] if entry.message else ""
+            return first_line + (" […]" if entry.details or "\n" in entry.message else "")
+        if role == Qt.ToolTipRole:
+            stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(entry.created))
+            text = f"{stamp}  {entry.levelname}  {entry.logger_name}\n{entry.message}"
+            return text + (f"\n\n{entry.details}" if entry.details else "")
+        if role == Qt.BackgroundRole:
+            if entry.levelno >= logging.ERROR:
+                return _ERROR_BACKGROUND
+            if entry.levelno >= logging.WARNING:
+                return _WARNING_BACKGROUND
+            return None
+        if role == Qt.FontRole and entry.levelno >= logging.ERROR:
+            font = QFont()
+            font.setBold(True)
+            return font
+        if role == Qt.UserRole:
+            return entry
+        return None
+
+
+class _LevelFilter(QSortFilterProxyModel):
+    """Hides entries below ``min_level``."""
+
+    def __init__(self, parent: QObject | None = None):
+        super().__init__(parent)
+        self._min_level = logging.INFO
+
+    @property
+    def min_level(self) -> int:
+        return self._min_level
+
+    def set_min_level(self, level: int) -> None:
+        self._min_level = level
+        self.invalidateFilter()
+
+    def filterAcceptsRow(self, source_row: int, source_parent: QModelIndex) -> bool:  # noqa: N802 - Qt API
+        return self.sourceModel().entry(source_row).levelno >= self._min_level
+
+
+def _detach(handler: LogSignalHandler) -> None:
+    try:
+        handler.detach()
+    except RuntimeError:
+        pass
+
+
+class LogPane(QWidget):
+    """Time-stamped log of the queue and its jobs, with a level filter.
+
+    ``manager`` (optional) lets records that jobs log with their own loggers show too.
+    """
+
+    def __init__(self, manager: Any = None, parent: QWidget | None = None, max_entries: int = 5000):
+        super().__init__(parent)
+        self.model = LogEntryModel(max_entries, self)
+        self._filter = _LevelFilter(self)
+        self._filter.setSourceModel(self.model)
+
+        self.level_combo = QComboBox(self)
+        self.level_combo.addItems(list(LEVEL_CHOICES))
+        self.level_combo.setCurrentText("Info")
+        self.level_combo.setToolTip("Show messages of this level and above")
+        self.level_combo.currentTextChanged.connect(self._level_chosen)
+        self.clear_button = QPushButton("Clear", self)
+        self.clear_button.setToolTip("Remove all messages from this pane (log files keep them)")
+        self.clear_button.clicked.connect(self.model.clear)
+
+        self.view = QTableView(self)
+        self.view.setModel(self._filter)
+        self.view.setSelectionBehavior(QAbstractItemView.SelectRows)
+        self.view.setEditTriggers(QAbstractItemView.NoEditTriggers)
+        self.view.setWordWrap(False)
+        self.view.verticalHeader().hide()
+        self.view.verticalHeader().setDefaultSectionSize(self.view.fontMetrics().height() + 4)
+        header = self.view.horizontalHeader()
+        header.setSectionResizeMode(0, QHeaderView.ResizeToContents)
+        header.setSectionResizeMode(1, QHeaderView.ResizeToContents)
+        header.setStretchLastSection(True)
+
+        bar = QHBoxLayout()
+        bar.addWidget(QLabel("Show:", self))
+        bar.addWidget(self.level_combo)
+        bar.addStretch(1)
+        bar.addWidget(self.clear_button)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(2, 2, 2, 2)
+        layout.addLayout(bar)
+        layout.addWidget(self.view)
+
+        is_job_thread = manager.worker.in_worker_thread if manager is not None else None
+        self.handler = LogSignalHandler(is_job_thread, self)
+        # Queued always, also for records logged on this thread: entries stay in logging order.
+        self.handler.entry_signal.connect(self._add_entry, Qt.QueuedConnection)
+        self.handler.attach()
+        self.destroyed.connect(partial(_detach, self.handler))
+
+    def visible_entries(self) -> list[LogEntry]:
+        """The entries the filter lets through, top to bottom."""
+        return [self._filter.index(row, 0).data(Qt.UserRole) for row in range(self._filter.rowCount())]
+
+    def _level_chosen(self, label: str) -> None:
+        self._filter.set_min_level(LEVEL_CHOICES.get(label, logging.INFO))
+
+    def _add_entry(self, entry: LogEntry) -> None:
+        bar = self.view.verticalScrollBar()
+        at_bottom = bar.value() >= bar.maximum() - 2
+        self.model.append(entry)
+        if at_bottom:
+            self.view.scrollToBottom()
+
+    def shutdown(self) -> None:
+        """Stop receiving records (removes the logging handlers)."""
+        self.handler.detach()
+
+    def closeEvent(self, event: Any) -> None:  # noqa: N802 - Qt override
+        self.shutdown()
+        super().closeEvent(event)
