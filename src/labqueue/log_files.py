@@ -66,7 +66,10 @@ def release_log_file(handler: TimedRotatingFileHandler, owner: object) -> None:
                 owners.discard(owner)
                 if not owners:
                     del _open[key]
-                    handler.close()
+                    try:
+                        handler.close()
+                    except (OSError, ValueError):  # the file or its drive is already gone
+                        pass
                 return
 
 
