@@ -53,14 +53,14 @@ def duration_text(seconds: float | None) -> str:
 
 
 def clock_text(timestamp: float | None, now: float | None = None) -> str:
-    """``14:03:27`` for today, ``2024-05-01 14:03`` for an earlier day; empty for None."""
+    """``14:03:27`` for today, ``01 May 14:03`` for another day (the tooltip has the year); empty for None."""
     if timestamp is None:
         return ""
     local = time.localtime(timestamp)
     today = time.localtime(time.time() if now is None else now)
     if local[:3] == today[:3]:
         return time.strftime("%H:%M:%S", local)
-    return time.strftime("%Y-%m-%d %H:%M", local)
+    return time.strftime("%d %b %H:%M", local)
 
 
 def timestamp_text(timestamp: float | None) -> str:

@@ -1,8 +1,9 @@
-"""How each job status looks in the table: a colour, a small icon drawn in code, and a label.
+"""How each job status looks in the table: a colour, an icon and a label.
 
-Colours are mid-tone so they read on light and dark palettes; every icon also has its own shape
-(queued ring, running play mark, finished tick, failed cross, aborted stop square, cancelled dash),
-so the states differ without relying on colour.
+Colours are mid-tone so they read on light and dark palettes. Icons are the app's status SVGs; if
+those are missing, icons drawn here stand in, each with its own shape (queued ring, running play
+mark, finished tick, failed cross, aborted stop square, cancelled dash), so states differ without
+relying on colour.
 """
 
 from __future__ import annotations
@@ -11,17 +12,18 @@ from qtpy.QtCore import QPointF, QRectF, Qt
 from qtpy.QtGui import QColor, QIcon, QPainter, QPainterPath, QPen, QPixmap, QPolygonF
 
 from labqueue.experiment import ExpStatus
+from labqueue.gui.resources import icon as resource_icon
 
 __all__ = ["STATUS_COLORS", "STATUS_LABELS", "row_background", "status_icon"]
 
-#: One colour per status (Material-like mid tones, readable on light and dark backgrounds).
+#: One colour per status, the same as the status SVGs (mid tones, readable on light and dark backgrounds).
 STATUS_COLORS: dict[ExpStatus, QColor] = {
-    ExpStatus.QUEUED: QColor(0x90, 0x90, 0x90),
-    ExpStatus.RUNNING: QColor(0x1E, 0x88, 0xE5),
-    ExpStatus.FINISHED: QColor(0x43, 0xA0, 0x47),
-    ExpStatus.FAILED: QColor(0xE5, 0x39, 0x35),
-    ExpStatus.ABORTED: QColor(0xFB, 0x8C, 0x00),
-    ExpStatus.CANCELLED: QColor(0x9E, 0x9E, 0x9E),
+    ExpStatus.QUEUED: QColor(0x7A, 0x8C, 0xA8),
+    ExpStatus.RUNNING: QColor(0x2F, 0x6D, 0xB5),
+    ExpStatus.FINISHED: QColor(0x2E, 0x9D, 0x4A),
+    ExpStatus.FAILED: QColor(0xC9, 0x30, 0x2C),
+    ExpStatus.ABORTED: QColor(0xE0, 0x8A, 0x1E),
+    ExpStatus.CANCELLED: QColor(0x9A, 0x9A, 0x9A),
 }
 
 #: The word shown in the Status column.
@@ -40,11 +42,22 @@ _backgrounds: dict[ExpStatus, QColor] = {}
 
 
 def status_icon(status: ExpStatus) -> QIcon:
-    """A small coloured icon for ``status`` (drawn once, then cached; needs a QGuiApplication)."""
+    """The app's icon for ``status`` (``resources/icons/status-<name>.svg``), cached.
+
+    Falls back to an icon drawn in code if the SVG cannot be found or rendered (needs a QGuiApplication).
+    """
     icon = _icons.get(status)
     if icon is None:
-        icon = _icons[status] = QIcon(_draw_icon(status))
+        icon = _icons[status] = _shipped_icon(status) or QIcon(_draw_icon(status))
     return icon
+
+
+def _shipped_icon(status: ExpStatus) -> QIcon | None:
+    try:
+        icon = resource_icon(f"status-{status.value}")
+    except FileNotFoundError:
+        return None
+    return None if icon.pixmap(16, 16).isNull() else icon
 
 
 def row_background(status: ExpStatus) -> QColor | None:

@@ -34,7 +34,7 @@ from labqueue.gui.job_display_text import (
 )
 from labqueue.gui.job_status_style import STATUS_COLORS, STATUS_LABELS, row_background, status_icon
 
-__all__ = ["Column", "EXPERIMENT_ROLE", "JobTableModel", "MIME_TYPE", "NOT_REMOVABLE_TEXT"]
+__all__ = ["Column", "EXPERIMENT_ROLE", "JobTableModel", "MIME_TYPE", "NOT_REMOVABLE_TEXT", "dragged_job_count"]
 
 #: Custom data role: ``model.data(index, EXPERIMENT_ROLE)`` is the row's Experiment.
 EXPERIMENT_ROLE = Qt.UserRole + 1
@@ -403,10 +403,7 @@ class JobTableModel(QAbstractTableModel):
         """The still-queued Experiments a drag of this queue carries, in their dragged order."""
         if not self.is_own_drag(data):
             return []
-        try:
-            ids = json.loads(bytes(data.data(MIME_TYPE)).split(b"\n", 1)[1])["ids"]
-        except (ValueError, KeyError, IndexError, TypeError):
-            return []
+        ids = _payload_ids(data)
         queued = {}
         for exp in reversed(self._rows):  # queued jobs are the tail: stop at a running or finished one
             status = exp.status
@@ -431,6 +428,22 @@ class JobTableModel(QAbstractTableModel):
             row = parent.row() if parent.isValid() else len(self._rows)
         before = self._rows[row] if row < len(self._rows) else None
         return self.move_experiments(self.dragged_experiments(data), before=before)
+
+
+def dragged_job_count(data: QMimeData | None) -> int:
+    """How many jobs a drag of ``MIME_TYPE`` carries (0 for anything else)."""
+    if data is None or not data.hasFormat(MIME_TYPE):
+        return 0
+    return len(_payload_ids(data))
+
+
+def _payload_ids(data: QMimeData) -> list[int]:
+    """The job ids in a ``MIME_TYPE`` payload (after the token line); [] if malformed."""
+    try:
+        ids = json.loads(bytes(data.data(MIME_TYPE)).split(b"\n", 1)[1])["ids"]
+    except (ValueError, KeyError, IndexError, TypeError):
+        return []
+    return [i for i in ids if isinstance(i, int)] if isinstance(ids, list) else []
 
 
 def _anchor_for(before: Experiment | None, tail: list[Experiment], moving: set[Experiment]) -> Experiment | None:

@@ -1,0 +1,293 @@
+"""The job table widget: :class:`JobTableView`, a QTableView over a :class:`JobTableModel`.
+
+What the operator can do here: select rows, drag queued jobs to reorder them or onto the trash
+zone to remove them, press Delete, use the context menu (Remove, Move to top, Move to bottom,
+plus actions other parts of the app add). The running job shows a progress bar with the time
+left, and the view follows the running job unless the user has scrolled elsewhere.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from qtpy.QtCore import QModelIndex, QRect, Qt, QTimer, Signal
+from qtpy.QtGui import QColor, QDrag, QFontMetrics, QKeySequence, QPainter, QPixmap
+from qtpy.QtWidgets import (
+    QAbstractItemView,
+    QAction,
+    QApplication,
+    QHeaderView,
+    QMenu,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionProgressBar,
+    QStyleOptionViewItem,
+    QTableView,
+    QWidget,
+)
+
+from labqueue.experiment import Experiment, ExpStatus
+from labqueue.gui.job_display_text import progress_text
+from labqueue.gui.job_table_model import EXPERIMENT_ROLE, NOT_REMOVABLE_TEXT, Column, JobTableModel
+from labqueue.manager import Manager
+
+__all__ = ["ContextActionFactory", "JobTableView"]
+
+#: ``factory(menu, experiments) -> QAction | None``: builds one extra context-menu action for the
+#: selected jobs (``menu`` is the action's parent; return None to add nothing).
+ContextActionFactory = Callable[[QMenu, list], "QAction | None"]
+
+_CONTEXT_ROWS = 3  # finished rows kept visible above the running job when following it
+
+
+def _jobs(n: int) -> str:
+    return f"{n} job" if n == 1 else f"{n} jobs"
+
+
+class _StatusDelegate(QStyledItemDelegate):
+    """Paints the running job's Status cell as a progress bar with percent and time left."""
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex) -> None:
+        exp = index.data(EXPERIMENT_ROLE)
+        if exp is None or exp.status is not ExpStatus.RUNNING or exp.progress is None:
+            super().paint(painter, option, index)
+            return
+        widget = option.widget
+        style = widget.style() if widget is not None else QApplication.style()
+        style.drawPrimitive(QStyle.PE_PanelItemViewItem, option, painter, widget)  # selection / hover
+        bar = QStyleOptionProgressBar()
+        bar.rect = option.rect.adjusted(2, 2, -2, -2)
+        bar.state = option.state | QStyle.State_Horizontal
+        bar.direction = option.direction
+        bar.fontMetrics = option.fontMetrics
+        bar.palette = option.palette
+        bar.minimum, bar.maximum = 0, 1000
+        bar.progress = int(round(exp.progress * 1000))
+        bar.text = progress_text(exp)
+        bar.textVisible = True
+        bar.textAlignment = Qt.AlignCenter
+        style.drawControl(QStyle.CE_ProgressBar, bar, painter, widget)
+
+
+class JobTableView(QTableView):
+    """All jobs of ``manager`` in one table; queued ones can be reordered and removed.
+
+    Signals: ``message_signal(str)`` (something to tell the user, e.g. in the status bar),
+    ``current_experiment_changed_signal(object)`` (the current row's Experiment or None),
+    ``context_menu_about_to_show_signal(QMenu, list)`` (add actions for those Experiments).
+    """
+
+    message_signal = Signal(str)
+    current_experiment_changed_signal = Signal(object)
+    context_menu_about_to_show_signal = Signal(QMenu, list)
+
+    def __init__(self, manager: Manager, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("jobTableView")
+        self._manager = manager
+        self._context_factories: list[ContextActionFactory] = []
+        self._follow_running = True
+        self._scrolling_to_running = False
+        self.setModel(JobTableModel(manager.job_queue, self))
+        self.setItemDelegateForColumn(Column.STATUS, _StatusDelegate(self))
+        self._configure()
+        self._scroll_timer = QTimer(self)  # coalesces many job starts into one scroll
+        self._scroll_timer.setSingleShot(True)
+        self._scroll_timer.setInterval(0)
+        self._scroll_timer.timeout.connect(self._scroll_to_running)
+        self.model().running_row_changed_signal.connect(self._on_running_row_changed)
+        self.selectionModel().currentRowChanged.connect(self._on_current_row_changed)
+        self.verticalScrollBar().valueChanged.connect(self._on_scrolled)
+
+    def _configure(self) -> None:
+        self.setSelectionBehavior(QAbstractItemView.SelectRows)
+        self.setSelectionMode(QAbstractItemView.ExtendedSelection)
+        self.setEditTriggers(QAbstractItemView.NoEditTriggers)
+        self.setDragEnabled(True)
+        self.setAcceptDrops(True)
+        self.viewport().setAcceptDrops(True)
+        self.setDragDropMode(QAbstractItemView.DragDrop)
+        self.setDefaultDropAction(Qt.MoveAction)
+        self.setDragDropOverwriteMode(False)  # drop between rows, never "onto" a job
+        self.setDropIndicatorShown(True)
+        self.setAlternatingRowColors(True)
+        self.setShowGrid(False)
+        self.setWordWrap(False)
+        self.setCornerButtonEnabled(False)
+        fm = QFontMetrics(self.font())
+        rows = self.verticalHeader()
+        rows.hide()
+        rows.setSectionResizeMode(QHeaderView.Fixed)
+        rows.setDefaultSectionSize(fm.height() + 8)
+        header = self.horizontalHeader()
+        header.setHighlightSections(False)
+        header.setStretchLastSection(True)
+        samples = {
+            Column.STATUS: "100 % · 10 min 00 s left", Column.CALL: "sweep(field=0.5, steps=100)",
+            Column.QUEUED: "30 Sep 23:59", Column.STARTED: "30 Sep 23:59", Column.DURATION: "10 min 00 s",
+        }
+        for column, sample in samples.items():
+            header.resizeSection(column, fm.horizontalAdvance(sample) + 24)
+
+    # ----------------------------------------------------------------- selection
+    def model(self) -> JobTableModel:
+        return super().model()
+
+    def selected_experiments(self) -> list[Experiment]:
+        """Experiments of the selected rows, in table order."""
+        model = self.model()
+        rows = sorted({index.row() for index in self.selectionModel().selectedRows()})
+        return [model.experiment(r) for r in rows if r < model.rowCount()]
+
+    def current_experiment(self) -> Experiment | None:
+        """The Experiment of the current (focused) row, or None."""
+        index = self.currentIndex()
+        return index.data(EXPERIMENT_ROLE) if index.isValid() else None
+
+    def _on_current_row_changed(self, current: QModelIndex, previous: QModelIndex) -> None:
+        self.current_experiment_changed_signal.emit(current.data(EXPERIMENT_ROLE) if current.isValid() else None)
+
+    # ----------------------------------------------------------------- removing and moving
+    def remove_experiments(self, experiments: list[Experiment]) -> int:
+        """Remove the queued ones of ``experiments``; tell the user about any that must stay."""
+        queued = [exp for exp in experiments if exp.status is ExpStatus.QUEUED]
+        removed = self.model().remove_experiments(queued) if queued else 0
+        kept = len(experiments) - removed
+        if kept:
+            self.message_signal.emit(f"Removed {_jobs(removed)}; kept {_jobs(kept)} that are running or done. "
+                                     f"{NOT_REMOVABLE_TEXT}")
+        elif removed:
+            self.message_signal.emit(f"Removed {_jobs(removed)} from the queue.")
+        return removed
+
+    def remove_selected(self) -> int:
+        """Remove the selected queued jobs (what Delete does); returns how many were removed."""
+        return self.remove_experiments(self.selected_experiments())
+
+    def move_selected_to_top(self) -> bool:
+        """Move the selected queued jobs to the front of the queued jobs (they run next)."""
+        return self.model().move_to_top(self.selected_experiments())
+
+    def move_selected_to_bottom(self) -> bool:
+        """Move the selected queued jobs to the end of the queue (they run last)."""
+        return self.model().move_to_bottom(self.selected_experiments())
+
+    def keyPressEvent(self, event) -> None:
+        if event.key() in (Qt.Key_Delete, Qt.Key_Backspace) and event.modifiers() in (
+                Qt.NoModifier, Qt.KeypadModifier):
+            if self.selectionModel().hasSelection():
+                self.remove_selected()
+            event.accept()
+            return
+        super().keyPressEvent(event)
+
+    # ----------------------------------------------------------------- context menu
+    def add_context_action(self, factory: ContextActionFactory) -> None:
+        """Add an action to every context menu: ``factory(menu, experiments)`` returns it (or None)."""
+        self._context_factories.append(factory)
+
+    def create_context_menu(self, experiments: list[Experiment] | None = None) -> QMenu:
+        """The context menu for ``experiments`` (default: the selection); the caller shows it."""
+        exps = self.selected_experiments() if experiments is None else list(experiments)
+        queued = [exp for exp in exps if exp.status is ExpStatus.QUEUED]
+        menu = QMenu(self)
+        remove = menu.addAction("Remove", lambda: self.remove_experiments(exps))
+        remove.setShortcut(QKeySequence(QKeySequence.Delete))
+        top = menu.addAction("Move to top", lambda: self.model().move_to_top(queued))
+        bottom = menu.addAction("Move to bottom", lambda: self.model().move_to_bottom(queued))
+        for action in (remove, top, bottom):
+            action.setEnabled(bool(queued))
+            if not queued and exps:
+                action.setToolTip(NOT_REMOVABLE_TEXT)
+        menu.setToolTipsVisible(True)
+        if self._context_factories:
+            menu.addSeparator()
+        for factory in self._context_factories:
+            action = factory(menu, exps)
+            if action is not None and action not in menu.actions():
+                menu.addAction(action)
+        self.context_menu_about_to_show_signal.emit(menu, exps)
+        return menu
+
+    def contextMenuEvent(self, event) -> None:
+        if not self.indexAt(event.pos()).isValid() and not self.selectionModel().hasSelection():
+            return
+        menu = self.create_context_menu()
+        menu.exec(event.globalPos())
+        menu.deleteLater()
+
+    # ----------------------------------------------------------------- drag and drop
+    def startDrag(self, supported_actions: Qt.DropActions) -> None:
+        """Drag the selected queued jobs; remove them once (and only) if a trash zone takes them."""
+        model = self.model()
+        mime = model.mimeData(self.selectionModel().selectedRows())
+        if mime is None:
+            self.message_signal.emit(f"Only queued jobs can be dragged. {NOT_REMOVABLE_TEXT}")
+            return
+        dragged = model.dragged_experiments(mime)
+        drag = QDrag(self)
+        drag.setMimeData(mime)
+        drag.setPixmap(self._drag_pixmap(len(dragged)))
+        # A drop inside a job table (a reorder) reports CopyAction (see dropEvent); MoveAction
+        # means another target, such as the trash zone, took the jobs away.
+        if drag.exec(Qt.MoveAction, Qt.MoveAction) == Qt.MoveAction:
+            self.remove_experiments(dragged)
+
+    def dropEvent(self, event) -> None:
+        super().dropEvent(event)  # the model reorders the queue (dropMimeData)
+        if event.isAccepted() and self.model().is_own_drag(event.mimeData()):
+            # Qt removes the dragged rows after a MoveAction; a reorder already moved them, so
+            # report a copy (the idiom QTreeWidget uses for internal moves).
+            event.setDropAction(Qt.CopyAction)
+
+    def _drag_pixmap(self, n: int) -> QPixmap:
+        text = f"{_jobs(n)} — drop between rows to reorder, on the trash to remove"
+        fm = QFontMetrics(self.font())
+        rect = QRect(0, 0, fm.horizontalAdvance(text) + 20, fm.height() + 10)
+        pixmap = QPixmap(rect.size())
+        pixmap.fill(Qt.transparent)
+        painter = QPainter(pixmap)
+        painter.setRenderHint(QPainter.Antialiasing)
+        painter.setPen(self.palette().highlight().color())
+        fill = QColor(self.palette().highlight().color())
+        fill.setAlpha(200)
+        painter.setBrush(fill)
+        painter.drawRoundedRect(rect.adjusted(0, 0, -1, -1), 5, 5)
+        painter.setPen(self.palette().highlightedText().color())
+        painter.drawText(rect, Qt.AlignCenter, text)
+        painter.end()
+        return pixmap
+
+    # ----------------------------------------------------------------- following the running job
+    @property
+    def follows_running_job(self) -> bool:
+        """True while the view scrolls to each job that starts (off once the user scrolls away)."""
+        return self._follow_running
+
+    def _on_running_row_changed(self, row: int) -> None:
+        if self._follow_running:
+            self._scroll_timer.start()
+
+    def _scroll_to_running(self) -> None:
+        row = self.model().running_row
+        if row < 0 or not self._follow_running:
+            return
+        self._scrolling_to_running = True
+        try:
+            self.scrollTo(self.model().index(max(0, row - _CONTEXT_ROWS), 0), QAbstractItemView.PositionAtTop)
+        finally:
+            self._scrolling_to_running = False
+
+    def _on_scrolled(self, value: int) -> None:
+        if self._scrolling_to_running:
+            return
+        # The user (or a model change) scrolled: follow again only at the bottom or with the
+        # running job in sight.
+        self._follow_running = value >= self.verticalScrollBar().maximum() or self._running_row_visible()
+
+    def _running_row_visible(self) -> bool:
+        row = self.model().running_row
+        if row < 0:
+            return False
+        rect = self.visualRect(self.model().index(row, 0))
+        return rect.isValid() and self.viewport().rect().intersects(rect)
