@@ -171,6 +171,11 @@ class PythonConsole(RichJupyterWidget):
             raise RuntimeError("the console has been shut down")
         self._shell.push(variables)
 
+    def announce(self, text: str) -> None:
+        """Show a one-line note above the prompt (e.g. what "Send to console" bound)."""
+        if not self._shut_down:
+            self._append_plain_text(f"# {text}\n", before_prompt=True)
+
     @property
     def is_shut_down(self) -> bool:
         return self._shut_down
