@@ -19,8 +19,8 @@ pytestmark = pytest.mark.filterwarnings("ignore:For consistency across implement
 
 @pytest.fixture
 def settings(tmp_path, monkeypatch) -> QSettings:
-    """Console settings in tmp_path; IPython's profile and history there too, never in $HOME."""
-    monkeypatch.setenv("IPYTHONDIR", str(tmp_path / "ipython"))
+    """Console settings in tmp_path; IPython's profile and history go next to them, never to $HOME."""
+    monkeypatch.delenv("IPYTHONDIR", raising=False)
     QSettings.setPath(QSettings.IniFormat, QSettings.UserScope, str(tmp_path / "settings"))
     return QSettings(str(tmp_path / "console.ini"), QSettings.IniFormat)
 
@@ -186,7 +186,7 @@ def _known_ipykernel_warning(w) -> bool:
     return issubclass(w.category, PendingDeprecationWarning) and "do_history" in str(w.message)
 
 
-def test_shutdown_leaves_no_thread_and_no_warning(qtbot, manager, settings, recwarn):
+def test_shutdown_leaves_no_thread_and_no_warning(qtbot, manager, settings, recwarn, tmp_path):
     before = set(threading.enumerate())
     console = PythonConsole(manager, settings=settings)
     qtbot.addWidget(console)
@@ -195,6 +195,8 @@ def test_shutdown_leaves_no_thread_and_no_warning(qtbot, manager, settings, recw
     console.shutdown()
     assert set(threading.enumerate()) <= before
     assert console.is_shut_down
+    assert console.ipython_dir() == str(tmp_path / "ipython")
+    assert (tmp_path / "ipython" / "profile_default" / "history.sqlite").is_file()
     assert [str(w.message) for w in recwarn.list if not _known_ipykernel_warning(w)] == []
 
 

@@ -131,7 +131,7 @@ def test_view_follows_the_shown_job_until_it_ends(qtbot, manager, view):
 
 
 def test_send_to_console_binds_the_result(qtbot, manager, tmp_path, monkeypatch):
-    monkeypatch.setenv("IPYTHONDIR", str(tmp_path / "ipython"))
+    monkeypatch.delenv("IPYTHONDIR", raising=False)  # IPython's files go next to the settings file
     console = PythonConsole(manager, settings=QSettings(str(tmp_path / "s.ini"), QSettings.IniFormat))
     qtbot.addWidget(console)
     try:

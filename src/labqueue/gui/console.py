@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import contextlib
 import logging
 import os
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 # ipykernel imports debugpy, which prints a "frozen modules" warning to the terminal unless told
@@ -44,6 +46,20 @@ BANNER = (
 
 #: QSettings key of the console's font size (points).
 FONT_SIZE_KEY = "console/font_size"
+
+
+@contextlib.contextmanager
+def _environment_variable(name: str, value: str) -> Iterator[None]:
+    """Set an environment variable for the duration of the block."""
+    before = os.environ.get(name)
+    os.environ[name] = value
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = before
 
 
 def _let_iopub_thread_finish_cleanly(iopub_thread: Any) -> None:
@@ -144,7 +160,8 @@ class PythonConsole(RichJupyterWidget):
         km.client_factory = _GuardedKernelClient
         # The IPython shell is a process-wide singleton; each console gets its own namespace.
         InProcessInteractiveShell.clear_instance()
-        km.start_kernel()
+        with _environment_variable("IPYTHONDIR", self.ipython_dir()):
+            km.start_kernel()
         self._shell = km.kernel.shell
         self._shell.push(self.namespace())
         # The kernel's own IPython banner would only repeat version numbers; ours says what to type.
@@ -153,6 +170,14 @@ class PythonConsole(RichJupyterWidget):
         kc.start_channels()
         self.kernel_manager = km
         self.kernel_client = kc
+
+    def ipython_dir(self) -> str:
+        """Where IPython keeps the console's profile and command history.
+
+        ``$IPYTHONDIR`` if set (your own IPython profile), else ``ipython/`` next to labqueue's
+        settings file (on Linux ``~/.config/labqueue/ipython``).
+        """
+        return os.environ.get("IPYTHONDIR") or str(Path(self.settings().fileName()).parent / "ipython")
 
     def namespace(self) -> dict[str, Any]:
         """The names the console starts with."""
