@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import threading
 
+from qtpy.QtCore import Qt
+
 from labqueue.gui.job_status_style import STATUS_LABELS
 from labqueue.gui.job_table_model import EXPERIMENT_ROLE, Column, JobTableModel
 from labqueue.manager import ExperimentQueue
@@ -56,3 +58,46 @@ def wait_until_mirrored(qtbot, model: JobTableModel, job_queue: ExperimentQueue,
         qtbot.waitUntil(lambda: mismatch(model, job_queue) is None, timeout=timeout)
     except Exception:
         raise AssertionError(mismatch(model, job_queue)) from None
+
+
+def _send_mouse(widget, kind, pos, button, buttons) -> None:
+    from qtpy.QtGui import QMouseEvent
+    from qtpy.QtWidgets import QApplication
+
+    QApplication.sendEvent(widget, QMouseEvent(kind, pos, widget.mapToGlobal(pos), button, buttons, Qt.NoModifier))
+
+
+def real_drag(qtbot, view, row: int, target, target_pos) -> None:
+    """Drag ``row`` of ``view`` with the mouse and release it over ``target`` at ``target_pos``.
+
+    A real Qt drag: press and move on the view's viewport start ``QDrag.exec``, which runs its own
+    (blocking) event loop; a timer queued before the drag starts sends the moves and the release
+    from inside that loop, where Qt's drag manager receives them as mouse events (over X11, Xvfb
+    in the tests). A second timer cancels the drag if the release did not end it, so a broken drag
+    fails the test instead of hanging it.
+    """
+    from qtpy.QtCore import QEvent, QPoint, QTimer
+    from qtpy.QtGui import QDrag
+    from qtpy.QtTest import QTest
+
+    viewport = view.viewport()
+    start = view.visualRect(view.model().index(row, 1)).center()
+    released = []
+
+    def move_and_release():
+        for dx in (0, 1, 2):  # enter the target, then move over it like a hand does
+            _send_mouse(target, QEvent.MouseMove, target_pos + QPoint(dx, 0), Qt.NoButton, Qt.LeftButton)
+            QTest.qWait(10)
+        _send_mouse(target, QEvent.MouseButtonRelease, target_pos, Qt.LeftButton, Qt.NoButton)
+        released.append(True)
+
+    QTimer.singleShot(50, move_and_release)
+    cancel = QTimer()
+    cancel.setSingleShot(True)
+    cancel.timeout.connect(QDrag.cancel)
+    cancel.start(5000)
+    QTest.mousePress(viewport, Qt.LeftButton, Qt.NoModifier, start)
+    _send_mouse(viewport, QEvent.MouseMove, start + QPoint(0, 4), Qt.NoButton, Qt.LeftButton)
+    _send_mouse(viewport, QEvent.MouseMove, start + QPoint(0, 40), Qt.NoButton, Qt.LeftButton)  # starts the drag
+    cancel.stop()
+    assert released, "the drag did not start (no QDrag.exec loop ran the release)"

@@ -228,7 +228,7 @@ class JobTableView(QTableView):
         drag = QDrag(self)
         drag.setMimeData(mime)
         drag.setPixmap(self._drag_pixmap(len(dragged)))
-        # A drop inside a job table (a reorder) reports CopyAction (see dropEvent); MoveAction
+        # A drop inside a job table (a reorder) reports IgnoreAction (see dropEvent); MoveAction
         # means another target, such as the trash zone, took the jobs away.
         if drag.exec(Qt.MoveAction, Qt.MoveAction) == Qt.MoveAction:
             self.remove_experiments(dragged)
@@ -236,9 +236,10 @@ class JobTableView(QTableView):
     def dropEvent(self, event) -> None:
         super().dropEvent(event)  # the model reorders the queue (dropMimeData)
         if event.isAccepted() and self.model().is_own_drag(event.mimeData()):
-            # Qt removes the dragged rows after a MoveAction; a reorder already moved them, so
-            # report a copy (the idiom QTreeWidget uses for internal moves).
-            event.setDropAction(Qt.CopyAction)
+            # The reorder is done. Report "nothing left for the source to do": after a MoveAction the
+            # dragging view would remove the jobs. (QTreeWidget reports CopyAction for this, but
+            # setDropAction only takes the drag's possible actions, here Move, or IgnoreAction.)
+            event.setDropAction(Qt.IgnoreAction)
 
     def _drag_pixmap(self, n: int) -> QPixmap:
         text = f"{_jobs(n)} — drop between rows to reorder, on the trash to remove"
