@@ -16,6 +16,8 @@ from qtpy.QtWidgets import QAction, QDockWidget, QMainWindow, QMenu, QMessageBox
 
 import labqueue
 from labqueue.gui.app_settings import app_settings
+from labqueue.gui.notification_store import has_saved_config, load_config
+from labqueue.gui.notifications_dialog import NotificationsDialog
 from labqueue.gui.queue_controls import QueueControls
 from labqueue.gui.queue_status_bar import QueueStatusBar
 from labqueue.gui.queue_watcher import QueueWatcher
@@ -141,6 +143,26 @@ class MainWindow(QMainWindow):
 
     def _build_settings_menu(self) -> None:
         """Fill ``self.menu("Settings")`` and apply saved settings at start-up."""
+        self.notifications_dialog: NotificationsDialog | None = None
+
+        def open_notifications() -> None:
+            dialog = NotificationsDialog(self.manager, self)
+            dialog.setAttribute(Qt.WA_DeleteOnClose)
+            dialog.finished.connect(lambda _: setattr(self, "notifications_dialog", None))
+            self.notifications_dialog = dialog
+            dialog.open()
+
+        action = QAction("&Notifications…", self)
+        action.setObjectName("notifications_action")
+        action.setStatusTip("E-mail notifications, log files and the job watchdog")
+        action.triggered.connect(open_notifications)
+        self.menu("Settings").addAction(action)
+        if has_saved_config():  # before the user saves any, the settings made in code stand
+            try:
+                load_config().apply_to(self.manager)
+            except (ValueError, OSError) as exc:
+                logger.warning("Saved notification settings not applied (fix them in Settings → "
+                               "Notifications…): %s", exc)
 
     # ----------------------------------------------------------------- building
     def _make_table_view(self) -> QTableView:
