@@ -240,3 +240,29 @@ def test_a_broken_saved_value_falls_back_to_its_default(manager):
     settings.sync()
     config = load_config()
     assert config.level == "warnings" and config.days_kept == 365
+
+
+def test_the_window_applies_saved_settings_and_opens_the_dialog_from_its_menu(qtbot, manager, tmp_path):
+    from labqueue.gui.main_window import MainWindow
+
+    save_config(NotificationConfig(log_to_file=True, log_dir=str(tmp_path / "logs"), watchdog_minutes=30))
+    window = MainWindow(manager)
+    qtbot.addWidget(window)
+    assert manager.log_to_file and manager.log_file_dir == tmp_path / "logs"
+    assert manager.notifications.watchdog_limit == 30 * 60
+    action = next(a for a in window.menu("Settings").actions() if a.objectName() == "notifications_action")
+    action.trigger()
+    dialog = window.notifications_dialog
+    qtbot.waitUntil(lambda: dialog.isVisible())
+    assert dialog.log_dir_edit.text() == str(tmp_path / "logs")
+    qtbot.mouseClick(dialog.buttons.button(dialog.buttons.Cancel), Qt.LeftButton)
+    qtbot.waitUntil(lambda: window.notifications_dialog is None)
+
+
+def test_without_saved_settings_the_window_keeps_the_manager_s_own(qtbot, make_manager, tmp_path):
+    from labqueue.gui.main_window import MainWindow
+
+    manager = make_manager(log_file_dir=tmp_path / "from-code")
+    window = MainWindow(manager)
+    qtbot.addWidget(window)
+    assert manager.log_to_file and manager.log_file_dir == tmp_path / "from-code"

@@ -20,7 +20,7 @@ from labqueue.notification_settings import check_addresses, default_log_dir
 from labqueue.notifications import EMAIL_OFF
 from labqueue.smtp_sending import DEFAULT_PORTS, SECURITY_MODES, SmtpSettings
 
-__all__ = ["NotificationConfig", "LEVELS", "load_config", "save_config", "GROUP"]
+__all__ = ["NotificationConfig", "LEVELS", "load_config", "save_config", "has_saved_config", "GROUP"]
 
 logger = logging.getLogger("labqueue")
 
@@ -108,6 +108,12 @@ def _read(settings: QSettings, key: str, default, kind):
         return kind(value)
     except (TypeError, ValueError):
         return default
+
+
+def has_saved_config(settings: QSettings | None = None) -> bool:
+    """True once the user has saved notification settings (before that, code's settings stand)."""
+    settings = settings if settings is not None else app_settings()
+    return GROUP in settings.childGroups()
 
 
 def load_config(settings: QSettings | None = None) -> NotificationConfig:
