@@ -106,7 +106,7 @@ class NotificationsDialog(QDialog):
         form.addRow("Password:", self.password_edit)
         self.password_hint = QLabel(self)
         self.password_hint.setObjectName("password_hint")
-        self.password_hint.setWordWrap(True)
+        self.password_hint.setStyleSheet("color: palette(mid);")
         form.addRow("", self.password_hint)
         self.sender_edit = self._line("sender_edit", "labqueue@institute.org (empty: the user name)")
         form.addRow("From:", self.sender_edit)
@@ -141,10 +141,11 @@ class NotificationsDialog(QDialog):
         self.watchdog_spin.setObjectName("watchdog_spin")
         self.watchdog_spin.setRange(0, 100000)
         self.watchdog_spin.setDecimals(1)
+        self.watchdog_spin.setPrefix("warn when a job runs longer than ")
         self.watchdog_spin.setSuffix(" min")
         self.watchdog_spin.setSpecialValueText("off")
         self.watchdog_spin.setToolTip("Warn (log and e-mail, once) when a job runs longer than this.")
-        form.addRow("Warn if a job runs longer than:", self.watchdog_spin)
+        form.addRow("Watchdog:", self.watchdog_spin)
 
         self.error_label = QLabel(self)
         self.error_label.setObjectName("error_label")
@@ -155,6 +156,7 @@ class NotificationsDialog(QDialog):
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
 
+        self.setMinimumWidth(680)
         layout = QVBoxLayout(self)
         for widget in (mail, server, files, self.error_label, self.buttons):
             layout.addWidget(widget)
@@ -165,12 +167,12 @@ class NotificationsDialog(QDialog):
 
     def _update_password_hint(self) -> None:
         if smtp_credentials.keyring_available():
-            self.password_hint.setText("Kept in the system keyring, never in a file. Leave empty to keep "
-                                       "the stored one.")
+            self.password_hint.setText("Kept in the system keyring, never in a file (empty: keep the stored one).")
             self.password_edit.setEnabled(True)
         else:
-            self.password_hint.setText(f"No system keyring here: set the environment variable "
-                                       f"{smtp_credentials.ENV_VAR} before starting labqueue.")
+            self.password_hint.setText(f"No keyring here: set {smtp_credentials.ENV_VAR}")
+            self.password_hint.setToolTip(f"Set the environment variable {smtp_credentials.ENV_VAR} to the "
+                                          f"password before starting labqueue; it is never saved to a file.")
             self.password_edit.setEnabled(False)
 
     def _browse(self) -> None:
