@@ -358,3 +358,15 @@ def test_watchdog_warning_is_mailed_once(make_manager, plain_server):
     assert manager.shutdown(wait=True, timeout=30)
     assert len(inbox.messages) == 1
     assert "STILL RUNNING" in inbox.messages[0]["Subject"] and "slow()" in inbox.messages[0]["Subject"]
+
+
+def test_addresses_without_a_server_say_so_once_when_a_mail_is_due(make_manager, caplog):
+    caplog.set_level(logging.WARNING, logger="labqueue")
+    manager = make_manager(notify_address="op@lab.example.org", pause_on_failure=False)
+    assert not [r for r in caplog.records if "Not e-mailed" in r.getMessage()]  # no noise while configuring
+    manager.queued_exec(_fail)(1).exception(timeout=10)
+    manager.queued_exec(_fail)(2).exception(timeout=10)
+    assert manager.shutdown(wait=True, timeout=10)
+    told = [r.getMessage() for r in caplog.records if "Not e-mailed" in r.getMessage()]
+    assert len(told) == 1 and "op@lab.example.org" in told[0] and "_fail(1)" in told[0]
+    assert manager.notifications.mail_sender is None

@@ -42,7 +42,7 @@ EMAIL_OFF = 100
 _logger = logging.getLogger(_LABQUEUE)
 _lock = threading.RLock()
 _all: weakref.WeakSet[Notifications] = weakref.WeakSet()
-_mail_sinks: dict[Notifications, EmailHandler] = {}
+_mail_sinks: dict[Notifications, logging.Handler] = {}
 _file_sinks: dict[Notifications, TimedRotatingFileHandler] = {}
 _routers: list[tuple[logging.Logger, logging.Handler]] = []
 _level_before: list[int] = []
@@ -87,6 +87,22 @@ class _Router(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:  # pragma: no cover - handle() does the work
         self.handle(record)
+
+
+class _NoServerSink(logging.Handler):
+    """Stands in for e-mail when addresses are set but no SMTP server: says so once, when it matters."""
+
+    def __init__(self, addresses: list[str], level: int):
+        super().__init__(level)
+        self.addresses = addresses
+        self._told = False
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if self._told:
+            return
+        self._told = True
+        _logger.warning("Not e-mailed to %s (no SMTP server is set: manager.notifications.smtp = "
+                        "SmtpSettings('smtp.example.org', ...)): %s", ", ".join(self.addresses), record.getMessage())
 
 
 def _keep_last_resort(record: logging.LogRecord) -> None:
@@ -144,7 +160,6 @@ class Notifications:
         self._file_dir: Path | None = None
         self._sender: MailSender | None = None
         self._retired: list[MailSender] = []  # switched off, maybe still finishing a send
-        self._warned_no_smtp: tuple | None = None
         self._closed = False
         self.watchdog = JobWatchdog(manager.job_queue)
         with _lock:
@@ -292,15 +307,12 @@ class Notifications:
         addresses = self._manager.notify_address
         level = self._manager.email_handler_level
         wanted = bool(addresses) and self._smtp is not None and level <= logging.CRITICAL
-        if addresses and self._smtp is None and level <= logging.CRITICAL:
-            if self._warned_no_smtp != tuple(addresses):
-                self._warned_no_smtp = tuple(addresses)
-                _logger.warning("E-mail to %s is off until an SMTP server is set: "
-                                "manager.notifications.smtp = SmtpSettings('smtp.example.org', ...)",
-                                ", ".join(addresses))
         if not wanted:
+            no_server = _NoServerSink(addresses, level) if addresses and level <= logging.CRITICAL else None
             with _lock:
                 mail = _mail_sinks.pop(self, None)
+                if no_server is not None:
+                    _mail_sinks[self] = no_server
             if mail is not None:
                 mail.close()
             if self._sender is not None:
@@ -314,7 +326,7 @@ class Notifications:
         self._sender.settings = self._smtp
         with _lock:
             mail = _mail_sinks.get(self)
-            if mail is None:
+            if not isinstance(mail, EmailHandler):
                 mail = _mail_sinks[self] = EmailHandler(self._sender, addresses, level,
                                                         is_paused=self._paused_after)
         mail.recipients = list(addresses)
