@@ -370,3 +370,20 @@ def test_addresses_without_a_server_say_so_once_when_a_mail_is_due(make_manager,
     told = [r.getMessage() for r in caplog.records if "Not e-mailed" in r.getMessage()]
     assert len(told) == 1 and "op@lab.example.org" in told[0] and "_fail(1)" in told[0]
     assert manager.notifications.mail_sender is None
+
+
+def test_an_abort_gives_one_mail(make_manager, plain_server, qtbot):
+    inbox, port = plain_server
+    manager = make_manager(notify_address="op@lab.example.org")
+    manager.notifications.smtp = SmtpSettings("127.0.0.1", port, security="plain")
+
+    def wait_for_abort():
+        assert manager.abort.wait(10)
+        return "partial data"
+
+    exp = manager.queued_exec(wait_for_abort)()
+    qtbot.waitUntil(exp.running)
+    assert manager.abort_job()  # logs "Abort requested" at WARNING on this thread
+    qtbot.waitUntil(exp.done)
+    assert manager.shutdown(wait=True, timeout=30)
+    assert [m["Subject"].split("] ", 1)[1] for m in inbox.messages] == ["ABORTED: wait_for_abort()"]

@@ -3,7 +3,8 @@
 It runs on the thread that logs (the worker, usually) and only does cheap work there: remember
 the line, build the message, hand it to a :class:`~labqueue.mail_sender.MailSender`. One job
 event gives one e-mail: a record that repeats a job's state already mailed (e.g. "queue paused
-after the failure" right after "Failed") adds nothing and is not sent again.
+after the failure" right after "Failed") adds nothing and is not sent again, and neither is
+another thread's note about a running job (e.g. "abort requested": the "Aborted" mail follows).
 """
 
 from __future__ import annotations
@@ -32,12 +33,14 @@ class EmailHandler(logging.Handler):
     """
 
     def __init__(self, sender: MailSender, recipients: Sequence[str], mail_level: int = logging.WARNING,
-                 is_paused: Callable[[bool], bool] = lambda failed: False):
+                 is_paused: Callable[[bool], bool] = lambda failed: False,
+                 in_job_thread: Callable[[], bool] = lambda: True):
         super().__init__(level=min(logging.INFO, mail_level))
         self.sender = sender
         self.recipients = list(recipients)
         self.mail_level = mail_level
         self._is_paused = is_paused
+        self._in_job_thread = in_job_thread
         self._recent: collections.deque[str] = collections.deque(maxlen=RECENT_LINES)
         self._one_line = OneLineFormatter()
         self._mailed: weakref.WeakKeyDictionary[Experiment, set] = weakref.WeakKeyDictionary()
@@ -53,7 +56,7 @@ class EmailHandler(logging.Handler):
             if record.levelno < self.mail_level or not self.recipients:
                 return
             exp, status, _ = job_event(record)
-            if exp is not None and self._repeats_a_mail(record, exp, status):
+            if exp is not None and self._adds_nothing(record, exp, status):
                 return
             paused = self._is_paused(status is ExpStatus.FAILED)
             message = notification_message(record, self.recipients, self._recent, queue_paused=paused)
@@ -61,10 +64,12 @@ class EmailHandler(logging.Handler):
         except Exception:  # noqa: BLE001 - logging must never raise into a job
             self.handleError(record)
 
-    def _repeats_a_mail(self, record: logging.LogRecord, exp: Experiment, status: ExpStatus | None) -> bool:
-        """True if a mail about this job in this state went out already."""
+    def _adds_nothing(self, record: logging.LogRecord, exp: Experiment, status: ExpStatus | None) -> bool:
+        """True if a mail about this job in this state went out already, or its own mail will."""
         if getattr(record, "labqueue_watchdog", False):
             return False
+        if status is ExpStatus.RUNNING and not self._in_job_thread():
+            return True
         statuses = self._mailed.setdefault(exp, set())
         if status in statuses:
             return True

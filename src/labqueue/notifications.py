@@ -328,6 +328,7 @@ class Notifications:
             mail = _mail_sinks.get(self)
             if not isinstance(mail, EmailHandler):
                 mail = _mail_sinks[self] = EmailHandler(self._sender, addresses, level,
-                                                        is_paused=self._paused_after)
+                                                        is_paused=self._paused_after,
+                                                        in_job_thread=self._worker.in_worker_thread)
         mail.recipients = list(addresses)
         mail.set_mail_level(level)
