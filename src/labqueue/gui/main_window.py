@@ -12,16 +12,28 @@ from collections.abc import Callable
 
 from qtpy.QtCore import QByteArray, Qt, QTimer, Signal
 from qtpy.QtGui import QCloseEvent, QKeySequence
-from qtpy.QtWidgets import QAction, QDockWidget, QMainWindow, QMenu, QMessageBox, QTableView, QToolBar, QWidget
+from qtpy.QtWidgets import (
+    QAction,
+    QApplication,
+    QDockWidget,
+    QMainWindow,
+    QMenu,
+    QMessageBox,
+    QSizePolicy,
+    QToolBar,
+    QWidget,
+)
 
 import labqueue
 from labqueue.gui.app_settings import app_settings
+from labqueue.gui.job_table_view import JobTableView
 from labqueue.gui.notification_store import has_saved_config, load_config
 from labqueue.gui.notifications_dialog import NotificationsDialog
 from labqueue.gui.queue_controls import QueueControls
 from labqueue.gui.queue_status_bar import QueueStatusBar
 from labqueue.gui.queue_watcher import QueueWatcher
 from labqueue.gui.resources import icon
+from labqueue.gui.trash_zone import TrashZone
 from labqueue.manager import Experiment, Manager
 
 __all__ = ["MainWindow", "MENU_NAMES", "HOW_TO_QUEUE_HTML"]
@@ -96,12 +108,14 @@ class MainWindow(QMainWindow):
         self._deadline.timeout.connect(self._job_does_not_stop)
 
         self.watcher = QueueWatcher(manager, self)
-        self.table_view = self._make_table_view()
+        self.table_view = JobTableView(manager, self)
+        self.table_view.setObjectName("job_table_view")
         self.setCentralWidget(self.table_view)
         self.controls = QueueControls(manager, self.watcher, self)
         self.status_bar = QueueStatusBar(self.watcher, self)
         self.setStatusBar(self.status_bar)
         self.controls.message_signal.connect(self.status_bar.show_message)
+        self.table_view.message_signal.connect(self.status_bar.show_message)
         self._menus: dict[str, QMenu] = {}
         self._build_menus()
         self.toolbar = self._build_toolbar()
@@ -165,11 +179,6 @@ class MainWindow(QMainWindow):
                                "Notifications…): %s", exc)
 
     # ----------------------------------------------------------------- building
-    def _make_table_view(self) -> QTableView:
-        view = QTableView(self)  # placeholder until the job table lands
-        view.setObjectName("job_table_view")
-        return view
-
     def _build_menus(self) -> None:
         bar = self.menuBar()
         for name in MENU_NAMES:
@@ -199,6 +208,11 @@ class MainWindow(QMainWindow):
         toolbar.setObjectName("queue_toolbar")
         toolbar.setToolButtonStyle(Qt.ToolButtonTextBesideIcon)
         toolbar.addActions(self.controls.actions)
+        spacer = QWidget(toolbar)
+        spacer.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Preferred)
+        toolbar.addWidget(spacer)
+        self.trash_zone = TrashZone(toolbar)
+        toolbar.addWidget(self.trash_zone)
         self.addToolBar(Qt.TopToolBarArea, toolbar)
         return toolbar
 
@@ -240,9 +254,15 @@ class MainWindow(QMainWindow):
 
     # ----------------------------------------------------------------- closing
     def quit_without_asking(self) -> None:
-        """Close as if the user had confirmed (e.g. on SIGTERM): abort, shut down, close."""
+        """Close as if the user had confirmed every question (e.g. on SIGTERM): abort, shut down, close.
+
+        An open question is dismissed; a job that ignores Abort is left behind after the usual wait.
+        """
         self._confirmed_quit = True
-        self.close()
+        while (dialog := QApplication.activeModalWidget()) is not None and dialog is not self:
+            dialog.close()  # its exec_() returns; the code that asked then sees _confirmed_quit
+        if not self._in_close_event:
+            self.close()
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt's name
         """Ask if jobs would be lost, then shut down in the background and close when done."""
@@ -252,7 +272,12 @@ class MainWindow(QMainWindow):
         event.ignore()
         if self._closing:
             return  # already waiting for the running job to stop
-        if not self._confirmed_quit and not self._confirm_close():
+        self._in_close_event = True
+        try:
+            confirmed = self._confirmed_quit or self._confirm_close() or self._confirmed_quit
+        finally:
+            self._in_close_event = False
+        if not confirmed or self._closing:
             return
         self._in_close_event = True
         try:
@@ -325,6 +350,9 @@ class MainWindow(QMainWindow):
     def _job_does_not_stop(self) -> None:
         job = self._waiting_for or self.manager.job_queue.running_job()
         call = job.call_text if job is not None else "The worker"
+        if self._confirmed_quit:  # told to quit without questions
+            self._give_up_on(job, call)
+            return
         box = QMessageBox(QMessageBox.Warning, "A job does not stop",
                           f"{call} has not stopped {self.shutdown_timeout_s:g} s after Abort.\n"
                           "It may not check manager.abort.", QMessageBox.NoButton, self)
@@ -335,12 +363,16 @@ class MainWindow(QMainWindow):
         box.exec_()
         if self._shut_down:
             return  # the job ended while the question was open
-        if box.clickedButton() is quit_button:
-            logger.error("Quit while %s was still running: it did not respond to Abort.", call)
-            self.hung_job = job
-            self._shut_down = True
-            self._close_later()
+        if box.clickedButton() is quit_button or self._confirmed_quit:
+            self._give_up_on(job, call)
         elif job is None or job.done():
             self._finish_close()
         else:
             self._deadline.start(int(self.shutdown_timeout_s * 1000))
+
+    def _give_up_on(self, job: Experiment | None, call: str) -> None:
+        logger.error("Quit while %s was still running: it did not respond to Abort.", call)
+        self.hung_job = job
+        self._deadline.stop()
+        self._shut_down = True
+        self._close_later()
