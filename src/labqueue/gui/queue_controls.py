@@ -108,7 +108,7 @@ class QueueControls(QObject):
             running = self.watcher.running_job
             after = f" after {running.call_text} ends" if running is not None else ""
             self.message_signal.emit(f"Paused: no new job starts{after}.")
-        self.refresh()
+        self.watcher.notify_now()
 
     def abort_current(self) -> None:
         """Abort the job the window shows as running (never a job that started after the click)."""
@@ -119,7 +119,7 @@ class QueueControls(QObject):
             self.message_signal.emit(f"Abort requested: {job.call_text} stops when it next checks manager.abort.")
         else:
             self.message_signal.emit(f"{job.call_text} had already ended; nothing aborted.")
-        self.refresh()
+        self.watcher.notify_now()
 
     def clear_queued(self) -> None:
         """Remove all queued jobs; asks first when there are more than CONFIRM_CLEAR_ABOVE."""
@@ -135,4 +135,4 @@ class QueueControls(QObject):
                 return
         self.manager.clear_all_jobs()
         self.message_signal.emit(f"Cleared {n} queued job(s).")
-        self.refresh()
+        self.watcher.notify_now()

@@ -66,6 +66,11 @@ class QueueWatcher(QObject):
         """True when no new job will start (``manager.running`` is cleared)."""
         return not self.manager.running.is_set()
 
+    def notify_now(self) -> None:
+        """Emit ``changed_signal`` at once (after the user's own command, so the answer is instant)."""
+        self._timer.stop()
+        self.changed_signal.emit()
+
     def _status_changed(self, _index: int, status: ExpStatus) -> None:
         if status in self._counts:
             self._counts[status] += 1
