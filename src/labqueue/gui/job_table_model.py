@@ -76,9 +76,10 @@ class JobTableModel(QAbstractTableModel):
     finished rows stay. ``EXPERIMENT_ROLE`` / :meth:`experiment` give a row's Experiment.
     """
 
-    #: The row of the job that just started running (emitted once the row is in the model).
+    #: The row of the job that started running (emitted once the row is in the model; a burst of
+    #: starts within one pass of the event loop announces only the last).
     running_row_changed_signal = Signal(int)
-    # Posted to ourselves when appended rows are waiting, so a burst becomes one insert.
+    # Posted to ourselves when deferred work is waiting (see _flush_pending).
     _flush_requested_signal = Signal()
 
     def __init__(self, job_queue: ExperimentQueue, parent: QObject | None = None):
@@ -86,6 +87,8 @@ class JobTableModel(QAbstractTableModel):
         self._job_queue = job_queue
         self._token = f"{_PROCESS_TOKEN}-{id(job_queue):x}".encode()
         self._pending: list[Experiment] = []  # appended by the queue, not yet inserted as rows
+        self._dirty: set[int] = set()  # rows whose status or progress changed, not yet repainted
+        self._announce_running = False
         self._flush_posted = False
         self._running_row = -1
         self._result_cache: weakref.WeakKeyDictionary[Experiment, tuple[str, str]] = weakref.WeakKeyDictionary()
@@ -232,14 +235,11 @@ class JobTableModel(QAbstractTableModel):
         return cached
 
     # ----------------------------------------------------------------- mirroring the queue's signals
-    def _on_inserted(self, index: int, exp: Experiment) -> None:
-        if index != len(self._rows) + len(self._pending):  # put() always appends; be exact anyway
-            self._flush_pending()
-            self.beginInsertRows(QModelIndex(), index, index)
-            self._rows.insert(index, exp)
-            self.endInsertRows()
-            return
-        self._pending.append(exp)
+    # Work that need not happen at once is deferred to one flush per pass of the event loop: appended
+    # jobs (one beginInsertRows for a burst), repaints of changed rows (one dataChanged per run of
+    # adjacent rows) and the running-row announcement. Anything that shifts rows flushes first, so
+    # deferred row numbers are always applied while still valid.
+    def _request_flush(self) -> None:
         if not self._flush_posted:
             self._flush_posted = True
             self._flush_requested_signal.emit()
@@ -249,17 +249,29 @@ class JobTableModel(QAbstractTableModel):
         self._flush_pending()
 
     def _flush_pending(self) -> None:
-        """Insert the waiting appended jobs as one block of rows (a burst of puts → one insert)."""
-        pending = self._pending
-        if not pending:
-            return
-        self._pending = []
-        first = len(self._rows)
-        self.beginInsertRows(QModelIndex(), first, first + len(pending) - 1)
-        self._rows.extend(pending)
-        self.endInsertRows()
-        if first <= self._running_row < len(self._rows):
+        if self._pending:
+            pending, self._pending = self._pending, []
+            first = len(self._rows)
+            self.beginInsertRows(QModelIndex(), first, first + len(pending) - 1)
+            self._rows.extend(pending)
+            self.endInsertRows()
+        if self._dirty:
+            for first, last in _contiguous_runs(sorted(self._dirty)):
+                self.dataChanged.emit(self.index(first, 0), self.index(last, _LAST_COLUMN))
+            self._dirty.clear()
+        if self._announce_running and 0 <= self._running_row < len(self._rows):
+            self._announce_running = False
             self.running_row_changed_signal.emit(self._running_row)
+
+    def _on_inserted(self, index: int, exp: Experiment) -> None:
+        if index != len(self._rows) + len(self._pending):  # put() always appends; be exact anyway
+            self._flush_pending()
+            self.beginInsertRows(QModelIndex(), index, index)
+            self._rows.insert(index, exp)
+            self.endInsertRows()
+            return
+        self._pending.append(exp)
+        self._request_flush()
 
     def _on_removed_range(self, first: int, last: int) -> None:
         self._flush_pending()
@@ -268,18 +280,17 @@ class JobTableModel(QAbstractTableModel):
         self.endRemoveRows()
 
     def _on_status_changed(self, index: int, status: ExpStatus) -> None:
-        # Appends never shift existing rows, so a status change of a row still pending needs no
-        # flush: the row shows its live status once inserted.
+        # A row still pending needs no repaint: it shows its live status once inserted.
         if status is ExpStatus.RUNNING:
             self._running_row = index
+            self._announce_running = True
             if not self._timer.isActive():
                 self._timer.start()
         elif index == self._running_row:
             self._running_row = -1  # the timer stops itself at its next tick
         if index < len(self._rows):
-            self._row_changed(index)
-            if status is ExpStatus.RUNNING:
-                self.running_row_changed_signal.emit(index)
+            self._dirty.add(index)
+        self._request_flush()
 
     def _on_moved(self, src: int, dst: int) -> None:
         self._flush_pending()
@@ -290,11 +301,8 @@ class JobTableModel(QAbstractTableModel):
 
     def _on_progress(self, index: int, fraction: float, message: str) -> None:
         if index < len(self._rows):
-            cell = self.index(index, Column.STATUS)
-            self.dataChanged.emit(cell, cell)
-
-    def _row_changed(self, row: int) -> None:
-        self.dataChanged.emit(self.index(row, 0), self.index(row, _LAST_COLUMN))
+            self._dirty.add(index)
+            self._request_flush()
 
     def _refresh_running_row(self) -> None:
         """Once a second: redraw the running row (live duration, time left)."""
