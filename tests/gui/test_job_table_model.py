@@ -48,13 +48,25 @@ def _text(model, row, column, role=Qt.DisplayRole):
     return model.data(model.index(row, column), role)
 
 
-def test_qtmodeltester_accepts_a_model_with_every_kind_of_row(qtbot, qtmodeltester, populated):
-    model = JobTableModel(populated.job_queue)
-    wait_until_mirrored(qtbot, model, populated.job_queue)
+def test_qtmodeltester_accepts_a_model_with_every_kind_of_row(qtbot, qtmodeltester, qtlog, populated, gate):
+    q = populated.job_queue
+    model = JobTableModel(q)
+    wait_until_mirrored(qtbot, model, q)
     assert [model.experiment(r).status for r in range(4)] == [
         ExpStatus.FINISHED, ExpStatus.FAILED, ExpStatus.ABORTED, ExpStatus.RUNNING]
     qtmodeltester.check(model, force_py=True)
-    qtmodeltester.check(model)
+    qtmodeltester.check(model)  # Qt's C++ tester stays attached and re-checks on every change below
+    populated.pause_worker()
+    for i in range(5):
+        q.put(Experiment(noop, (i,)))
+    q.move_item(q.qsize() - 1, q.first_queued_index)
+    q.remove_items(q.first_queued_index + 1, q.first_queued_index + 2)
+    gate.open()
+    qtbot.waitUntil(lambda: q.qsize("running") == 0)
+    wait_until_mirrored(qtbot, model, q)
+    qtbot.waitUntil(lambda: model.running_row == -1)
+    failures = [r.message for r in qtlog.records if "FAIL!" in r.message]  # it reports by qWarning
+    assert not failures
 
 
 def test_every_column_shows_what_the_user_needs(qtbot, populated):
