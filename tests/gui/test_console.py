@@ -5,16 +5,13 @@ from __future__ import annotations
 import threading
 
 import pytest
-from qtpy.QtCore import QObject, QSettings, Qt, QTimer
+from qtpy.QtCore import QSettings, Qt, QTimer
 from qtpy.QtGui import QColor, QPalette
 from qtpy.QtWidgets import QApplication
 
 from labqueue.gui.console import BANNER, FONT_SIZE_KEY, PythonConsole
+from labqueue.gui.job_table_model import EXPERIMENT_ROLE, Column, JobTableModel
 from labqueue.manager import ExpStatus
-
-# ipykernel's in-process kernel answers history requests synchronously, which ipykernel itself
-# flags with a PendingDeprecationWarning; nothing labqueue can change.
-pytestmark = pytest.mark.filterwarnings("ignore:For consistency across implementations:PendingDeprecationWarning")
 
 
 @pytest.fixture
@@ -69,51 +66,70 @@ def test_banner_shows_and_its_names_work(qtbot, console, manager):
     assert ns["names"][3] is ExpStatus
 
 
-def test_typed_call_is_queued_and_its_result_read(qtbot, console, manager):
+@pytest.fixture
+def table_model(qtbot, manager) -> JobTableModel:
+    """The table's model: it mirrors the queue through the GUI thread's event loop."""
+    return JobTableModel(manager.job_queue)
+
+
+def test_typed_call_shows_in_the_table_and_its_result_is_read(qtbot, console, manager, table_model):
     manager.pause_worker()
     ns = run(qtbot, console, "def double(x):\n    return 2 * x\n\nexp = queued_exec(double)(21)")
+    qtbot.waitUntil(lambda: table_model.rowCount() == 1)
+    assert table_model.index(0, Column.CALL).data() == "double(21)"
+    assert table_model.index(0, 0).data(EXPERIMENT_ROLE) is ns["exp"]
     assert [e.call_text for e in manager.job_queue.queue] == ["double(21)"]
-    assert ns["exp"].status is ExpStatus.QUEUED
     manager.resume_worker()
     ns = run(qtbot, console, "answer = exp.result()")
     assert ns["answer"] == 42
 
 
-class _StatusRecorder(QObject):
-    """Stands in for the table: receives queue changes through the GUI thread's event loop."""
+def test_user_types_a_call_and_presses_enter(qtbot, console, manager, table_model, recwarn):
+    console._control.setFocus()
+    qtbot.keyClicks(console._control, "exp = queued_exec(abs)(-5)")
+    with qtbot.waitSignal(console.executed, timeout=10_000):
+        qtbot.keyClick(console._control, Qt.Key_Return)
+    qtbot.waitUntil(lambda: table_model.rowCount() == 1)
+    assert table_model.index(0, Column.CALL).data() == "abs(-5)"
+    qtbot.keyClicks(console._control, "exp.res")
+    qtbot.keyClick(console._control, Qt.Key_Tab)  # completion request to the kernel
+    qtbot.waitUntil(lambda: console.input_buffer == "exp.result")
+    qtbot.keyClicks(console._control, "()")
+    with qtbot.waitSignal(console.executed, timeout=10_000):
+        qtbot.keyClick(console._control, Qt.Key_Return)
+    qtbot.waitUntil(lambda: "Out[2]: 5" in text_of(console))
+    assert [str(w.message) for w in recwarn.list] == []
 
-    def __init__(self, manager, release: threading.Event):
-        super().__init__()
-        self.seen: list[ExpStatus] = []
-        self._release = release
-        manager.job_queue.status_changed_signal.connect(self.on_status, Qt.QueuedConnection)
 
-    def on_status(self, _index: int, status: ExpStatus) -> None:
-        self.seen.append(status)
-        if status is ExpStatus.RUNNING:
-            self._release.set()
+def _release_when_the_table_shows_running(model: JobTableModel, release: threading.Event) -> None:
+    def check(*_args) -> None:
+        rows = range(model.rowCount())
+        if any(model.index(r, Column.STATUS).data().startswith("Running") for r in rows):
+            release.set()
+
+    model.dataChanged.connect(check)
 
 
-def test_result_wait_keeps_the_gui_updating(qtbot, console, manager):
-    # The job finishes only once a GUI-thread slot has seen it running; a frozen event loop
-    # (a plain blocking result()) would let the job time out and return False.
+def test_result_wait_keeps_the_table_updating(qtbot, console, manager, table_model):
+    # The job ends only once the table model (GUI thread) shows it running. With a blocking
+    # result() the event loop would be frozen, the job would time out and return False.
     release = threading.Event()
-    recorder = _StatusRecorder(manager, release)
+    _release_when_the_table_shows_running(table_model, release)
     console.push({"release": release})
     ns = run(qtbot, console, "exp = queued_exec(release.wait)(10)\nok = exp.result()")
     assert ns["ok"] is True
-    assert recorder.seen[0] is ExpStatus.RUNNING
+    assert not console.waiter.is_waiting
 
 
-def test_result_of_a_job_queued_any_way_keeps_the_gui_updating(qtbot, console, manager):
+def test_result_of_a_job_queued_any_way_keeps_the_table_updating(qtbot, console, manager, table_model):
     release = threading.Event()
-    recorder = _StatusRecorder(manager, release)
+    _release_when_the_table_shows_running(table_model, release)
     console.push({"release": release})
     code = ("exp = Experiment(release.wait, (10,))\njob_queue.put(exp)\n"
             "again = manager.queued_exec(release.wait)(10)\nok = [exp.result(), again.exception()]")
     ns = run(qtbot, console, code)
     assert ns["ok"] == [True, None]
-    assert recorder.seen.count(ExpStatus.RUNNING) == 2
+    assert ns["exp"].status is ns["again"].status is ExpStatus.FINISHED
 
 
 def test_waiting_on_a_paused_queue_hints_and_ctrl_c_stops_the_wait(qtbot, console, manager):
@@ -182,10 +198,6 @@ def test_console_follows_a_dark_palette(qtbot, make_console):
     qtbot.waitUntil(lambda: console._dark is False)
 
 
-def _known_ipykernel_warning(w) -> bool:
-    return issubclass(w.category, PendingDeprecationWarning) and "do_history" in str(w.message)
-
-
 def test_shutdown_leaves_no_thread_and_no_warning(qtbot, manager, settings, recwarn, tmp_path):
     before = set(threading.enumerate())
     console = PythonConsole(manager, settings=settings)
@@ -197,7 +209,7 @@ def test_shutdown_leaves_no_thread_and_no_warning(qtbot, manager, settings, recw
     assert console.is_shut_down
     assert console.ipython_dir() == str(tmp_path / "ipython")
     assert (tmp_path / "ipython" / "profile_default" / "history.sqlite").is_file()
-    assert [str(w.message) for w in recwarn.list if not _known_ipykernel_warning(w)] == []
+    assert [str(w.message) for w in recwarn.list] == []
 
 
 def test_shutdown_while_waiting_stops_the_wait_then_the_kernel(qtbot, manager, settings):

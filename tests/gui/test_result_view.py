@@ -13,8 +13,6 @@ from labqueue.gui.job_table_model import EXPERIMENT_ROLE, JobTableModel
 from labqueue.gui.result_view import CONSOLE_NAME, ResultView, describe_value, value_text
 from labqueue.manager import ExpStatus
 
-pytestmark = pytest.mark.filterwarnings("ignore:For consistency across implementations:PendingDeprecationWarning")
-
 
 @pytest.fixture
 def view(qtbot, manager) -> ResultView:

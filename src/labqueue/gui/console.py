@@ -11,10 +11,12 @@ from __future__ import annotations
 import asyncio
 import atexit
 import contextlib
+import functools
 import logging
 import os
 import threading
 import time
+import weakref
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -23,7 +25,7 @@ from typing import Any
 # not to; the console has no use for the debugger.
 os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
 
-from ipykernel.inprocess.ipkernel import InProcessInteractiveShell  # noqa: E402
+from ipykernel.inprocess.ipkernel import InProcessInteractiveShell, InProcessKernel  # noqa: E402
 from qtconsole.inprocess import QtInProcessKernelClient, QtInProcessKernelManager  # noqa: E402
 from qtconsole.rich_jupyter_widget import RichJupyterWidget  # noqa: E402
 from qtpy.QtCore import QEvent, QSettings, Signal  # noqa: E402
@@ -86,6 +88,50 @@ def _let_iopub_thread_finish_cleanly(iopub_thread: Any) -> None:
 
     loop.add_callback(cancel)
     finished.wait(2)
+
+
+def _stop_kernel_and_shell(km: QtInProcessKernelManager | None, shell: Any) -> None:
+    """Stop the kernel (its IOPub thread) and end the shell (its history thread); idempotent."""
+    if km is not None and km.kernel is not None:
+        _let_iopub_thread_finish_cleanly(km.kernel.iopub_thread)
+        km.shutdown_kernel()
+    if shell is not None and shell not in _ended_shells:
+        _ended_shells.add(shell)
+        atexit.unregister(shell.atexit_operations)
+        shell.atexit_operations()  # ends the history session, joins IPython's history thread
+        if InProcessInteractiveShell.initialized() and InProcessInteractiveShell.instance() is shell:
+            InProcessInteractiveShell.clear_instance()
+
+
+_ended_shells: weakref.WeakSet = weakref.WeakSet()
+
+
+class _Kernel(InProcessKernel):
+    """The in-process kernel with coroutine request handlers, as ipykernel now expects.
+
+    IPythonKernel still implements these four as plain functions, and ipykernel warns
+    (PendingDeprecationWarning) each time one runs, e.g. on every Enter and Tab.
+    """
+
+    async def do_complete(self, code: str, cursor_pos: int | None) -> dict:
+        return super().do_complete(code, cursor_pos)
+
+    async def do_inspect(self, code: str, cursor_pos: int | None, detail_level: int = 0,
+                         omit_sections: tuple = ()) -> dict:
+        return super().do_inspect(code, cursor_pos, detail_level, omit_sections)
+
+    async def do_history(self, *args: Any, **kwargs: Any) -> dict:
+        return super().do_history(*args, **kwargs)
+
+    async def do_is_complete(self, code: str) -> dict:
+        return super().do_is_complete(code)
+
+
+class _KernelManager(QtInProcessKernelManager):
+    """Starts a :class:`_Kernel`."""
+
+    def start_kernel(self, **kwds: Any) -> None:
+        self.kernel = _Kernel(parent=self, session=self.session)
 
 
 class _GuardedKernelClient(QtInProcessKernelClient):
@@ -156,20 +202,23 @@ class PythonConsole(RichJupyterWidget):
 
     # ----------------------------------------------------------------- kernel
     def _start_kernel(self) -> None:
-        km = QtInProcessKernelManager()
+        km = _KernelManager()
         km.client_factory = _GuardedKernelClient
         # The IPython shell is a process-wide singleton; each console gets its own namespace.
         InProcessInteractiveShell.clear_instance()
-        with _environment_variable("IPYTHONDIR", self.ipython_dir()):
+        with _environment_variable("IPYTHONDIR", self._prepare_ipython_dir()):
             km.start_kernel()
         self._shell = km.kernel.shell
         self._shell.push(self.namespace())
         # The kernel's own IPython banner would only repeat version numbers; ours says what to type.
         km.kernel.shell.banner1 = ""
+        km.kernel.shell.enable_tip = False
         kc = km.client()
         kc.start_channels()
         self.kernel_manager = km
         self.kernel_client = kc
+        # Safety net for a console deleted without shutdown(): still stop the kernel's threads.
+        self.destroyed.connect(functools.partial(_stop_kernel_and_shell, km, self._shell))
 
     def ipython_dir(self) -> str:
         """Where IPython keeps the console's profile and command history.
@@ -178,6 +227,14 @@ class PythonConsole(RichJupyterWidget):
         settings file (on Linux ``~/.config/labqueue/ipython``).
         """
         return os.environ.get("IPYTHONDIR") or str(Path(self.settings().fileName()).parent / "ipython")
+
+    def _prepare_ipython_dir(self) -> str:
+        path = self.ipython_dir()
+        try:
+            Path(path).mkdir(parents=True, exist_ok=True)  # IPython wants its parent to exist
+        except OSError:
+            pass  # IPython falls back to a temporary directory and says so
+        return path
 
     def namespace(self) -> dict[str, Any]:
         """The names the console starts with."""
@@ -227,19 +284,14 @@ class PythonConsole(RichJupyterWidget):
             kc.call_when_idle(self._stop_kernel)
 
     def _stop_kernel(self) -> None:
-        kc, km, shell = self.kernel_client, self.kernel_manager, self._shell
+        kc = self.kernel_client
         if kc is not None:
             kc.stop_channels()
-        if km is not None:
-            if km.kernel is not None:
-                _let_iopub_thread_finish_cleanly(km.kernel.iopub_thread)
-            km.shutdown_kernel()
-        if shell is not None:
-            # Ends the history session and joins IPython's history thread.
-            atexit.unregister(shell.atexit_operations)
-            shell.atexit_operations()
-            if InProcessInteractiveShell.initialized() and InProcessInteractiveShell.instance() is shell:
-                InProcessInteractiveShell.clear_instance()
+            # Disconnects the client's signals: a reply still in flight (Qt delivers them with a
+            # zero-time timer) must not reach a widget that may be deleted by then.
+            self.kernel_client = None
+        _stop_kernel_and_shell(self.kernel_manager, self._shell)
+        self.kernel_manager = None
         self._shell = None
         self.shut_down_signal.emit()
 

@@ -125,7 +125,7 @@ class ResultView(QWidget):
         self.copy_button = QPushButton("Copy", self)
         self.copy_button.setToolTip("Copy the result (or the traceback) to the clipboard")
         self.copy_button.clicked.connect(self.copy_to_clipboard)
-        self.send_button = QPushButton(f"Send to console as {CONSOLE_NAME}", self)
+        self.send_button = QPushButton("Send to console", self)
         self.send_button.setToolTip(f"Bind the result to the variable {CONSOLE_NAME} in the console")
         self.send_button.clicked.connect(self.send_to_console)
         self.requeue_button = QPushButton("Run again", self)
