@@ -26,13 +26,16 @@ from qtpy.QtWidgets import (
 
 import labqueue
 from labqueue.gui.app_settings import app_settings
+from labqueue.gui.console import PythonConsole
 from labqueue.gui.job_table_view import JobTableView
-from labqueue.gui.notification_store import has_saved_config, load_config
+from labqueue.gui.log_pane import LogPane
+from labqueue.gui.notification_store import apply_saved_config
 from labqueue.gui.notifications_dialog import NotificationsDialog
 from labqueue.gui.queue_controls import QueueControls
 from labqueue.gui.queue_status_bar import QueueStatusBar
 from labqueue.gui.queue_watcher import QueueWatcher
 from labqueue.gui.resources import icon
+from labqueue.gui.result_view import ResultView
 from labqueue.gui.trash_zone import TrashZone
 from labqueue.manager import Experiment, Manager
 
@@ -154,6 +157,20 @@ class MainWindow(QMainWindow):
 
     def _build_docks(self) -> None:
         """Add the docks (console, result view, log pane) with :meth:`add_dock`."""
+        self.log_pane = LogPane(self.manager, self)
+        self.console = PythonConsole(self.manager, self)
+        self.result_view = ResultView(self.manager, console=self.console, parent=self)
+        console_dock = self.add_dock(self.console, "Console", Qt.BottomDockWidgetArea, "dock_console")
+        log_dock = self.add_dock(self.log_pane, "Messages", Qt.BottomDockWidgetArea, "dock_messages")
+        self.tabifyDockWidget(console_dock, log_dock)
+        console_dock.raise_()
+        self.add_dock(self.result_view, "Result", Qt.RightDockWidgetArea, "dock_result")
+        self.resizeDocks([console_dock], [230], Qt.Vertical)  # the table stays the biggest part
+        self.result_view.message_signal.connect(self.status_bar.show_message)
+        self.table_view.current_experiment_changed_signal.connect(self.result_view.show_experiment)
+        self.table_view.add_context_action(self.result_view.context_action)
+        self.add_shutdown_hook(self.console.shutdown)
+        self.add_shutdown_hook(self.log_pane.shutdown)
 
     def _build_settings_menu(self) -> None:
         """Fill ``self.menu("Settings")`` and apply saved settings at start-up."""
@@ -171,12 +188,7 @@ class MainWindow(QMainWindow):
         action.setStatusTip("E-mail notifications, log files and the job watchdog")
         action.triggered.connect(open_notifications)
         self.menu("Settings").addAction(action)
-        if has_saved_config():  # before the user saves any, the settings made in code stand
-            try:
-                load_config().apply_to(self.manager)
-            except (ValueError, OSError) as exc:
-                logger.warning("Saved notification settings not applied (fix them in Settings → "
-                               "Notifications…): %s", exc)
+        apply_saved_config(self.manager)  # only once the user saved some: else the code's settings stand
 
     # ----------------------------------------------------------------- building
     def _build_menus(self) -> None:
