@@ -178,3 +178,25 @@ def test_describe_value_and_long_results():
     assert describe_value(3.5).startswith("float · ")
     long_text = value_text(list(range(100_000)))
     assert len(long_text) < 10_000 and long_text.startswith("[0, 1, 2")
+
+
+def test_in_the_window_clicking_a_failed_row_shows_its_traceback(qtbot, manager, tmp_path, monkeypatch):
+    from labqueue.gui.main_window import MainWindow
+
+    monkeypatch.delenv("IPYTHONDIR", raising=False)
+    QSettings.setPath(QSettings.IniFormat, QSettings.UserScope, str(tmp_path / "settings"))
+    window = MainWindow(manager)
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
+    exp = finished(manager, fail_loudly, "nothing")
+    table = window.table_view
+    qtbot.waitUntil(lambda: table.model().rowCount() == 1)
+    qtbot.mouseClick(table.viewport(), Qt.LeftButton, pos=table.visualRect(table.model().index(0, 1)).center())
+    assert window.result_view.experiment is exp
+    assert window.result_view.text.toPlainText() == exp.traceback
+    qtbot.mouseClick(window.result_view.send_button, Qt.LeftButton)
+    assert window.console.kernel_manager.kernel.shell.user_ns[CONSOLE_NAME] is exp.exception(0)
+    window.quit_without_asking()
+    qtbot.waitUntil(lambda: not window.isVisible())
+    assert window.console.is_shut_down and not window.log_pane.handler.is_attached
