@@ -16,7 +16,7 @@ from qtpy.QtCore import QSettings, Qt
 
 from labqueue import smtp_credentials
 from labqueue.gui.app_settings import app_settings
-from labqueue.gui.notification_store import NotificationConfig, load_config, save_config
+from labqueue.gui.notification_store import NotificationConfig, apply_saved_config, load_config, save_config
 from labqueue.gui.notifications_dialog import NotificationsDialog
 from labqueue.notifications import EMAIL_OFF
 
@@ -242,27 +242,35 @@ def test_a_broken_saved_value_falls_back_to_its_default(manager):
     assert config.level == "warnings" and config.days_kept == 365
 
 
-def test_the_window_applies_saved_settings_and_opens_the_dialog_from_its_menu(qtbot, manager, tmp_path):
-    from labqueue.gui.main_window import MainWindow
-
+def test_saved_settings_are_applied_at_start_up(make_manager, tmp_path):
+    manager = make_manager()
+    assert not apply_saved_config(manager)  # nothing saved yet: nothing changes
     save_config(NotificationConfig(log_to_file=True, log_dir=str(tmp_path / "logs"), watchdog_minutes=30))
-    window = MainWindow(manager)
-    qtbot.addWidget(window)
+    assert apply_saved_config(manager)
     assert manager.log_to_file and manager.log_file_dir == tmp_path / "logs"
     assert manager.notifications.watchdog_limit == 30 * 60
-    action = next(a for a in window.menu("Settings").actions() if a.objectName() == "notifications_action")
-    action.trigger()
-    dialog = window.notifications_dialog
-    qtbot.waitUntil(lambda: dialog.isVisible())
-    assert dialog.log_dir_edit.text() == str(tmp_path / "logs")
-    qtbot.mouseClick(dialog.buttons.button(dialog.buttons.Cancel), Qt.LeftButton)
-    qtbot.waitUntil(lambda: window.notifications_dialog is None)
 
 
-def test_without_saved_settings_the_window_keeps_the_manager_s_own(qtbot, make_manager, tmp_path):
+def test_a_saved_setting_that_no_longer_works_is_logged_not_raised(make_manager, tmp_path, caplog):
+    (tmp_path / "a-file").write_text("x")
+    save_config(NotificationConfig(log_to_file=True, log_dir=str(tmp_path / "a-file" / "logs")))
+    manager = make_manager()
+    assert not apply_saved_config(manager)
+    assert not manager.log_to_file
+    assert any("Saved notification settings not applied" in r.getMessage() for r in caplog.records)
+
+
+def test_the_window_keeps_code_settings_and_opens_the_dialog_from_its_menu(qtbot, make_manager, tmp_path):
     from labqueue.gui.main_window import MainWindow
 
     manager = make_manager(log_file_dir=tmp_path / "from-code")
     window = MainWindow(manager)
     qtbot.addWidget(window)
-    assert manager.log_to_file and manager.log_file_dir == tmp_path / "from-code"
+    assert manager.log_to_file and manager.log_file_dir == tmp_path / "from-code"  # nothing saved: code stands
+    action = next(a for a in window.menu("Settings").actions() if a.objectName() == "notifications_action")
+    action.trigger()
+    dialog = window.notifications_dialog
+    qtbot.waitUntil(lambda: dialog.isVisible())
+    qtbot.mouseClick(dialog.buttons.button(dialog.buttons.Cancel), Qt.LeftButton)
+    qtbot.waitUntil(lambda: window.notifications_dialog is None)
+    assert manager.log_file_dir == tmp_path / "from-code"

@@ -20,7 +20,8 @@ from labqueue.notification_settings import check_addresses, default_log_dir
 from labqueue.notifications import EMAIL_OFF
 from labqueue.smtp_sending import DEFAULT_PORTS, SECURITY_MODES, SmtpSettings
 
-__all__ = ["NotificationConfig", "LEVELS", "load_config", "save_config", "has_saved_config", "GROUP"]
+__all__ = ["NotificationConfig", "LEVELS", "load_config", "save_config", "has_saved_config", "apply_saved_config",
+           "GROUP"]
 
 logger = logging.getLogger("labqueue")
 
@@ -114,6 +115,23 @@ def has_saved_config(settings: QSettings | None = None) -> bool:
     """True once the user has saved notification settings (before that, code's settings stand)."""
     settings = settings if settings is not None else app_settings()
     return GROUP in settings.childGroups()
+
+
+def apply_saved_config(manager: Manager, settings: QSettings | None = None) -> bool:
+    """At start-up: apply the saved settings, if the user saved any (else code's settings stand).
+
+    A saved setting that no longer works (e.g. the log folder is gone) is logged, not raised.
+    Returns whether settings were applied.
+    """
+    if not has_saved_config(settings):
+        return False
+    try:
+        load_config(settings).apply_to(manager)
+    except (ValueError, OSError) as exc:
+        logger.warning("Saved notification settings not applied (fix them in Settings → Notifications…): %s",
+                       exc)
+        return False
+    return True
 
 
 def load_config(settings: QSettings | None = None) -> NotificationConfig:
