@@ -179,6 +179,8 @@ def test_font_size_keys_change_and_remember_it(qtbot, make_console, settings):
     assert console.font.pointSize() == before + 1
     assert int(settings.value(FONT_SIZE_KEY)) == before + 1
     assert make_console().font.pointSize() == before + 1
+    qtbot.keyClick(console._control, Qt.Key_0, Qt.ControlModifier)
+    assert console.font.pointSize() == before and settings.value(FONT_SIZE_KEY) is None
 
 
 def test_console_follows_a_dark_palette(qtbot, make_console):

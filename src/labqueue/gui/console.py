@@ -341,6 +341,12 @@ class PythonConsole(RichJupyterWidget):
             font.setPointSize(size)
             self._set_font(font)
 
+    def reset_font(self) -> None:
+        """Default font size (Ctrl+0); forgets the saved size."""
+        super().reset_font()
+        if getattr(self, "_settings", None) is not None:  # not during __init__
+            self.settings().remove(FONT_SIZE_KEY)
+
     def change_font_size(self, delta: int) -> None:
         """Bigger / smaller text (Ctrl + / Ctrl -); the size is remembered."""
         super().change_font_size(delta)
