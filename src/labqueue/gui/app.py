@@ -80,10 +80,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     from labqueue.manager import Manager
 
     app = create_application()
+    labqueue_logger = logging.getLogger("labqueue")
     log_handler = _stderr_log_handler()
-    logging.getLogger("labqueue").addHandler(log_handler)
-    if logging.getLogger("labqueue").level == logging.NOTSET:
-        logging.getLogger("labqueue").setLevel(logging.INFO)
+    labqueue_logger.addHandler(log_handler)
+    old_level = labqueue_logger.level
+    if old_level == logging.NOTSET:
+        labqueue_logger.setLevel(logging.INFO)
     hook = install_excepthook()
     manager = Manager()
     hung = None
@@ -113,10 +115,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not stopped:
         call = hung.call_text if hung is not None else "a job"
         logger.error("labqueue exits while %s still runs (it ignored Abort); the job is killed.", call)
-        logging.getLogger("labqueue").removeHandler(log_handler)
         sys.stdout.flush()
         sys.stderr.flush()
         # A running QThread cannot be joined; a normal exit would hang in atexit or abort in Qt.
         os._exit(3)
-    logging.getLogger("labqueue").removeHandler(log_handler)
+    labqueue_logger.removeHandler(log_handler)
+    labqueue_logger.setLevel(old_level)
     return code
