@@ -122,12 +122,13 @@ class JobTableView(QTableView):
         header = self.horizontalHeader()
         header.setHighlightSections(False)
         header.setStretchLastSection(True)
+        # Default widths for a typical call (the window saves the user's own); Result / Error stretches.
         samples = {
-            Column.STATUS: "100 % · 10 min 00 s left", Column.CALL: "sweep(field=0.5, steps=100)",
-            Column.QUEUED: "30 Sep 23:59", Column.STARTED: "30 Sep 23:59", Column.DURATION: "10 min 00 s",
+            Column.STATUS: "40 % · 1 min 05 s left", Column.CALL: "sweep_field(0.0, 1.0, st",
+            Column.QUEUED: "00:00:00", Column.STARTED: "00:00:00", Column.DURATION: "10 min 00 s",
         }
         for column, sample in samples.items():
-            header.resizeSection(column, fm.horizontalAdvance(sample) + 24)
+            header.resizeSection(column, fm.horizontalAdvance(sample) + 16)
 
     # ----------------------------------------------------------------- selection
     def model(self) -> JobTableModel:
