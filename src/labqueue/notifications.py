@@ -45,7 +45,7 @@ _all: weakref.WeakSet[Notifications] = weakref.WeakSet()
 _mail_sinks: dict[Notifications, logging.Handler] = {}
 _file_sinks: dict[Notifications, TimedRotatingFileHandler] = {}
 _routers: list[tuple[logging.Logger, logging.Handler]] = []
-_level_before: list[int] = []
+_level_change: list[tuple[int, int]] = []  # (level before, level we set) while we lowered it
 
 
 def _is_labqueue(name: str) -> bool:
@@ -134,15 +134,22 @@ def _update_routing() -> None:
                 router = _Router(on_root)
                 target.addHandler(router)
                 _routers.append((target, router))
-            _level_before[:] = [_logger.level]
         elif not sinks and _routers:
             for target, router in _routers:
                 target.removeHandler(router)
             _routers.clear()
-            _logger.setLevel(_level_before.pop() if _level_before else logging.NOTSET)
+            if _level_change:
+                before, ours = _level_change.pop()
+                # Give the level back unless someone changed it since or still relies on it.
+                if _logger.level == ours and not _logger.handlers:
+                    _logger.setLevel(before)
         if sinks:
             needed = min(sink.level or logging.INFO for sink in sinks)
             if _logger.getEffectiveLevel() > needed:
+                if not _level_change:
+                    _level_change.append((_logger.level, needed))
+                else:
+                    _level_change[0] = (_level_change[0][0], needed)
                 _logger.setLevel(needed)
 
 
