@@ -169,9 +169,12 @@ def test_days_kept_must_be_a_positive_whole_number(manager):
     assert manager.notifications.days_kept == log_files.DEFAULT_DAYS_KEPT
 
 
-def test_a_broken_log_file_never_raises_into_a_job(make_manager, tmp_path):
+def test_a_broken_log_file_never_raises_into_a_job(make_manager, tmp_path, monkeypatch):
     """Writing the log must never raise into a job: a vanished file is reported by logging, not the job."""
     manager = make_manager(log_file_dir=tmp_path, pause_on_failure=False)
+    reported = []
+    monkeypatch.setattr(manager.notifications._file, "handleError", reported.append)  # not on stderr
     manager.notifications._file.stream.close()  # e.g. a network drive that went away
-    exp = manager.queued_exec(pow)(2, 8)
+    exp = _run(manager, pow, 2, 8)
     assert exp.result(timeout=10) == 256 and exp.status is ExpStatus.FINISHED
+    assert [r.getMessage().split(":")[0] for r in reported] == ["Started", "Finished"]
