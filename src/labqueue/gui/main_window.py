@@ -95,7 +95,7 @@ class MainWindow(QMainWindow):
         self.setObjectName("labqueue_main_window")
         self.setWindowTitle("labqueue")
         self.setWindowIcon(icon("labqueue"))
-        self.resize(1100, 650)
+        self.resize(1280, 800)
         self._shutdown_hooks: list[Callable[[], object]] = []
         self._hooks_ran = False
         self._confirmed_quit = False
