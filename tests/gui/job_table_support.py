@@ -67,7 +67,7 @@ def _send_mouse(widget, kind, pos, button, buttons) -> None:
     QApplication.sendEvent(widget, QMouseEvent(kind, pos, widget.mapToGlobal(pos), button, buttons, Qt.NoModifier))
 
 
-def real_drag(qtbot, view, row: int, target, target_pos) -> None:
+def real_drag(view, row: int, target, target_pos) -> None:
     """Drag ``row`` of ``view`` with the mouse and release it over ``target`` at ``target_pos``.
 
     A real Qt drag: press and move on the view's viewport start ``QDrag.exec``, which runs its own

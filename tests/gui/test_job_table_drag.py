@@ -120,8 +120,8 @@ def window(qtbot, manager):
     widget.show()
     qtbot.waitExposed(widget)
     wait_until_mirrored(qtbot, view.model(), manager.job_queue)
-    view.keep_alive = widget  # qtbot holds widgets weakly; the window owns the view
-    return manager, view, trash, jobs
+    yield manager, view, trash, jobs
+    widget.close()  # also keeps the window (which owns view and trash) alive until here: qtbot holds it weakly
 
 
 def _click_row(qtbot, view, row, modifier=Qt.NoModifier):
@@ -136,7 +136,7 @@ def test_real_drag_onto_the_trash_removes_the_job_exactly_once(qtbot, window):
     dropped = []
     trash.jobs_dropped_signal.connect(dropped.append)
     _click_row(qtbot, view, 3)
-    real_drag(qtbot, view, 3, trash, trash.rect().center())
+    real_drag(view, 3, trash, trash.rect().center())
     assert removals == [(3, 3)] and dropped == [1]
     assert jobs[3].status is ExpStatus.CANCELLED
     assert q.queue == jobs[:3] + jobs[4:]
@@ -149,7 +149,7 @@ def test_real_drag_of_a_selection_onto_the_trash_removes_all_of_it(qtbot, window
     _click_row(qtbot, view, 1)
     _click_row(qtbot, view, 2, Qt.ControlModifier)
     _click_row(qtbot, view, 4, Qt.ControlModifier)
-    real_drag(qtbot, view, 4, trash, trash.rect().center())
+    real_drag(view, 4, trash, trash.rect().center())
     assert manager.job_queue.queue == [jobs[0], jobs[3], jobs[5]]
     wait_until_mirrored(qtbot, view.model(), manager.job_queue)
 
@@ -159,7 +159,7 @@ def test_real_drag_within_the_view_reorders_and_removes_nothing(qtbot, window):
     q = manager.job_queue
     _click_row(qtbot, view, 4)
     top_of_row_1 = view.visualRect(view.model().index(1, 1)).topLeft() + QPoint(30, 3)
-    real_drag(qtbot, view, 4, view.viewport(), top_of_row_1)
+    real_drag(view, 4, view.viewport(), top_of_row_1)
     assert q.queue == [jobs[0], jobs[4], jobs[1], jobs[2], jobs[3], jobs[5]]
     assert all(exp.status is ExpStatus.QUEUED for exp in jobs)
     wait_until_mirrored(qtbot, view.model(), q)
@@ -177,6 +177,6 @@ def test_real_drag_into_another_managers_table_is_refused(qtbot, window, make_ma
     other_view.show()
     qtbot.waitExposed(other_view)
     _click_row(qtbot, view, 2)
-    real_drag(qtbot, view, 2, other_view.viewport(), other_view.viewport().rect().center())
+    real_drag(view, 2, other_view.viewport(), other_view.viewport().rect().center())
     assert manager.job_queue.queue == jobs and other.job_queue.queue == theirs
     assert all(exp.status is ExpStatus.QUEUED for exp in jobs + theirs)

@@ -288,6 +288,7 @@ class JobTableModel(QAbstractTableModel):
                 self._timer.start()
         elif index == self._running_row:
             self._running_row = -1  # the timer stops itself at its next tick
+            self._announce_running = False
         if index < len(self._rows):
             self._dirty.add(index)
         self._request_flush()
@@ -427,7 +428,11 @@ class JobTableModel(QAbstractTableModel):
 
     def dropMimeData(self, data: QMimeData, action: Qt.DropAction, row: int, column: int,
                      parent: QModelIndex) -> bool:
-        """Reorder: the dragged queued jobs go before ``row`` (the end if -1); other queues refused."""
+        """Reorder: the dragged queued jobs go before ``row`` (the end if -1); other queues refused.
+
+        The jobs are moved, not copied: the dragging view must not remove them afterwards, as
+        Qt's default view does after a MoveAction (JobTableView reports IgnoreAction instead).
+        """
         if action == Qt.IgnoreAction:
             return True
         if not self.canDropMimeData(data, action, row, column, parent):
