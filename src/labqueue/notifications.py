@@ -259,9 +259,12 @@ class Notifications:
         _update_routing()
 
     def close(self, timeout: float | None = None) -> bool:
-        """Detach everything, stop and join the threads; returns whether they all ended."""
+        """Detach everything, stop and join the threads; returns whether they all ended.
+
+        A send in progress can take up to the SMTP timeout; call again to wait more.
+        """
         if self._closed:
-            return True
+            return all(sender.stop(timeout) for sender in [*self._retired, self._sender] if sender is not None)
         self._closed = True
         with _lock:
             mail = _mail_sinks.pop(self, None)
