@@ -215,7 +215,7 @@ class Manager(QObject):
                 return False
         _live_managers.discard(self)
         self.job_queue.clear()  # anything a paused drain left behind
-        self.notifications.close()  # after the worker's last job events are logged and mailed
+        self.notifications.close(timeout)  # after the worker's last job events are logged and mailed
         return True
 
     def __enter__(self) -> Manager:
