@@ -11,7 +11,7 @@ from qtpy.QtWidgets import QApplication
 
 from labqueue.gui.console import BANNER, FONT_SIZE_KEY, PythonConsole
 from labqueue.gui.job_table_model import EXPERIMENT_ROLE, Column, JobTableModel
-from labqueue.manager import ExpStatus
+from labqueue.manager import Experiment, ExpStatus
 
 
 @pytest.fixture
@@ -149,6 +149,25 @@ def test_waiting_on_a_paused_queue_hints_and_ctrl_c_stops_the_wait(qtbot, consol
     assert ns["value"] == 3
 
 
+def test_a_wait_inside_a_console_wait_and_ctrl_c_ends_both(qtbot, console, manager):
+    # Other GUI code may wait for a job while the console waits (e.g. from a slot).
+    manager.pause_worker()
+    inner = manager.queued_exec(abs)(-2)
+    outcome = []
+
+    def wait_from_a_slot():
+        QTimer.singleShot(0, lambda: qtbot.keyClick(console._control, Qt.Key_C, Qt.ControlModifier))
+        try:
+            inner.result()
+        except KeyboardInterrupt:
+            outcome.append("inner interrupted")
+
+    QTimer.singleShot(0, wait_from_a_slot)
+    run(qtbot, console, "exp = queued_exec(abs)(-3)\nexp.result()")
+    qtbot.waitUntil(lambda: "KeyboardInterrupt" in text_of(console))
+    assert outcome == ["inner interrupted"] and not console.waiter.is_waiting
+
+
 def test_result_timeout_raises_timeout_error(qtbot, console, manager):
     manager.pause_worker()
     run(qtbot, console, "exp = queued_exec(abs)(-3)\nexp.result(timeout=0.01)")
@@ -209,6 +228,7 @@ def test_shutdown_leaves_no_thread_and_no_warning(qtbot, manager, settings, recw
     console.shutdown()
     assert set(threading.enumerate()) <= before
     assert console.is_shut_down
+    assert type(manager.queued_exec(abs)(1)) is Experiment  # the console no longer adopts jobs
     assert console.ipython_dir() == str(tmp_path / "ipython")
     assert (tmp_path / "ipython" / "profile_default" / "history.sqlite").is_file()
     assert [str(w.message) for w in recwarn.list] == []

@@ -93,8 +93,9 @@ class ResponsiveWaiter(QObject):
         super().__init__(parent)
         self._manager = manager
         self._hint = hint
-        self._loop: QEventLoop | None = None
-        self._interrupted = False
+        #: Running waits, innermost last: [local event loop, interrupted?]. A wait can nest when
+        #: other GUI code waits for a job while the console's wait runs.
+        self._waits: list[list] = []
         self._active = False
 
     # ----------------------------------------------------------------- life
@@ -127,7 +128,7 @@ class ResponsiveWaiter(QObject):
     @property
     def is_waiting(self) -> bool:
         """True while a console ``result()`` waits."""
-        return self._loop is not None
+        return bool(self._waits)
 
     @staticmethod
     def _adopt(_index: int, exp: object) -> None:
@@ -136,10 +137,10 @@ class ResponsiveWaiter(QObject):
 
     # ----------------------------------------------------------------- waiting
     def interrupt(self) -> None:
-        """End the current wait with KeyboardInterrupt (Ctrl+C in the console)."""
-        if self._loop is not None:
-            self._interrupted = True
-            self._loop.quit()
+        """End the running wait(s) with KeyboardInterrupt (Ctrl+C in the console)."""
+        for wait in self._waits:
+            wait[1] = True
+            wait[0].quit()
 
     def wait(self, exp: Experiment, timeout: float | None = None) -> bool:
         """Run a local event loop until ``exp`` is done; False on timeout.
@@ -148,8 +149,6 @@ class ResponsiveWaiter(QObject):
         """
         if exp.done():
             return True
-        if self._loop is not None:  # a wait inside a wait: cannot happen from the console
-            raise RuntimeError("already waiting for a job")
         loop = QEventLoop()
         waker = _the_waker()
 
@@ -165,7 +164,8 @@ class ResponsiveWaiter(QObject):
             timer.start(max(0, int(timeout * 1000)))
         waker.wake_signal.connect(check)
         exp.add_done_callback(_wake)
-        self._loop, self._interrupted = loop, False
+        this_wait = [loop, False]
+        self._waits.append(this_wait)
         self._give_hint(exp)
         self.waiting_changed_signal.emit(True)
         try:
@@ -176,11 +176,11 @@ class ResponsiveWaiter(QObject):
             timed_out = timer is not None and not timer.isActive()
             if timer is not None:
                 timer.stop()
-            self._loop = None
-            self.waiting_changed_signal.emit(False)
+            self._waits.remove(this_wait)
+            self.waiting_changed_signal.emit(bool(self._waits))
         if exp.done():
             return True
-        if self._interrupted or not timed_out:
+        if this_wait[1] or not timed_out:
             # Ctrl+C, or the loop was quit by someone else (the application is closing).
             raise KeyboardInterrupt(f"stopped waiting for {exp.call_text}; the job itself goes on "
                                     f"(status: {exp.status.name})")
