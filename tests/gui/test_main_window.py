@@ -227,14 +227,22 @@ def test_a_job_that_ignores_abort_is_named_and_the_user_decides(qtbot, window, m
     assert stubborn.status is ExpStatus.ABORTED and manager.is_shut_down
 
 
-def test_window_layout_and_column_widths_persist(qtbot, make_manager, tmp_path):
+def test_window_layout_docks_and_column_widths_persist(qtbot, make_manager, tmp_path, monkeypatch):
     redirect_settings(tmp_path)
+
+    def build_docks(self):  # stands in for the console / log docks
+        self.plot_dock = self.add_dock(QLabel("plot"), "Plot", Qt.BottomDockWidgetArea, "dock_plot")
+
+    monkeypatch.setattr(MainWindow, "_build_docks", build_docks)
     first = MainWindow(make_manager())
     qtbot.addWidget(first)
     first.show()
     qtbot.waitExposed(first)
     first.resize(870, 520)
     first.table_view.horizontalHeader().resizeSection(1, 321)
+    first.addDockWidget(Qt.LeftDockWidgetArea, first.plot_dock)
+    first.plot_dock.toggleViewAction().trigger()  # the user hides it from the View menu
+    assert not first.plot_dock.isVisible()
     qtbot.waitUntil(lambda: first.size().width() == 870)
     first.close()
     assert not first.isVisible()
@@ -245,6 +253,8 @@ def test_window_layout_and_column_widths_persist(qtbot, make_manager, tmp_path):
     qtbot.waitExposed(second)
     assert (second.size().width(), second.size().height()) == (870, 520)
     assert second.table_view.horizontalHeader().sectionSize(1) == 321
+    assert second.dockWidgetArea(second.plot_dock) == Qt.LeftDockWidgetArea
+    assert not second.plot_dock.isVisible()
     second.close()
 
 
