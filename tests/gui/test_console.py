@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 
 import pytest
+from qtconsole import styles
 from qtpy.QtCore import QSettings, Qt, QTimer
 from qtpy.QtGui import QColor, QPalette
 from qtpy.QtWidgets import QApplication
@@ -202,21 +203,24 @@ def test_font_size_keys_change_and_remember_it(qtbot, make_console, settings):
     assert console.font.pointSize() == before and settings.value(FONT_SIZE_KEY) is None
 
 
-def test_console_follows_a_dark_palette(qtbot, make_console):
+def test_console_follows_the_light_or_dark_palette(qtbot, make_console):
     app = QApplication.instance()
     old = app.palette()
-    dark = QPalette(old)
+    light, dark = QPalette(old), QPalette(old)
+    light.setColor(QPalette.Window, QColor(240, 240, 240))
     dark.setColor(QPalette.Window, QColor(30, 30, 30))
-    dark.setColor(QPalette.WindowText, QColor(220, 220, 220))
     try:
+        app.setPalette(light)
         console = make_console()
-        assert console._dark is False or old.color(QPalette.Window).lightness() < 128
+        assert console.syntax_style == styles.default_light_syntax_style
+        assert console.style_sheet == styles.default_light_style_sheet
         app.setPalette(dark)
-        qtbot.waitUntil(lambda: console._dark is True)
-        assert "background-color" in console.style_sheet and console.syntax_style == "monokai"
+        qtbot.waitUntil(lambda: console.syntax_style == styles.default_dark_syntax_style)
+        assert console.style_sheet == styles.default_dark_style_sheet
+        app.setPalette(light)
+        qtbot.waitUntil(lambda: console.syntax_style == styles.default_light_syntax_style)
     finally:
         app.setPalette(old)
-    qtbot.waitUntil(lambda: console._dark is False)
 
 
 def test_shutdown_leaves_no_thread_and_no_warning(qtbot, manager, settings, recwarn, tmp_path):
