@@ -75,3 +75,12 @@ def test_engine_modules_use_qtcore_only():
         assert not forbidden, f"{path.name} imports {forbidden}"
         direct = {n for n in imports if n.split(".")[0] in ("PyQt5", "PyQt6", "PySide2", "PySide6")}
         assert not direct, f"{path.name} imports a Qt binding directly: {direct}"
+
+
+def test_import_contract_names_every_engine_module():
+    import tomllib
+
+    config = tomllib.loads((SRC.parents[1] / "pyproject.toml").read_text(encoding="utf-8"))
+    contract = config["tool"]["importlinter"]["contracts"][0]
+    engine = {f"labqueue.{p.stem}" for p in SRC.glob("*.py") if p.stem not in ("__init__", "__main__")}
+    assert engine == set(contract["source_modules"]), "add new engine modules to pyproject's contract"
