@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 SRC = Path(__file__).resolve().parents[1] / "src" / "labqueue"
 
 
@@ -78,8 +80,7 @@ def test_engine_modules_use_qtcore_only():
 
 
 def test_import_contract_names_every_engine_module():
-    import tomllib
-
+    tomllib = pytest.importorskip("tomllib")  # Python 3.11+
     config = tomllib.loads((SRC.parents[1] / "pyproject.toml").read_text(encoding="utf-8"))
     contract = config["tool"]["importlinter"]["contracts"][0]
     engine = {f"labqueue.{p.stem}" for p in SRC.glob("*.py") if p.stem not in ("__init__", "__main__")}
