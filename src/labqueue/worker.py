@@ -95,12 +95,14 @@ class Worker(QObject):
                     break
                 exp = q.get_next_job()
                 for event in self.abort_events:
-                    event.clear()
+                    if event.is_set():
+                        event.clear()
             self._run(exp)
         self._thread_id = None
 
     def _run(self, exp: Experiment) -> None:
-        logger.info("Started: %s", exp.call_text, extra={"experiment": exp})
+        if logger.isEnabledFor(logging.INFO):
+            logger.info("Started: %s", exp.call_text, extra={"experiment": exp})
         failure: BaseException | None = None
         result = None
         try:
@@ -114,7 +116,8 @@ class Worker(QObject):
         with q.changed:
             aborted = any(event.is_set() for event in self.abort_events)
             for event in self.abort_events:
-                event.clear()
+                if event.is_set():
+                    event.clear()
             if failure is not None:
                 if self.pause_on_failure:
                     self.running.clear()
@@ -134,7 +137,7 @@ class Worker(QObject):
                 logger.warning("Queue paused after the failure; resume to run the next job.", extra=extra)
         elif status is ExpStatus.ABORTED:
             logger.warning("Aborted: %s after %.3g s", exp.call_text, exp.duration, extra=extra)
-        else:
+        elif logger.isEnabledFor(logging.INFO):
             logger.info("Finished: %s in %.3g s", exp.call_text, exp.duration, extra=extra)
 
 
