@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import subprocess
 import sys
 
@@ -74,3 +75,27 @@ def test_demo_opens_the_window_with_jobs_and_quits_cleanly(qtbot, tmp_path, monk
     assert manager.is_shut_down and manager not in live_managers()
     assert all(e.done() for e in manager.job_queue.queue)
     assert not any(e.status is ExpStatus.QUEUED for e in manager.job_queue.queue)
+
+
+def test_sigterm_during_the_demo_aborts_the_job_and_exits_cleanly(tmp_path):
+    """The real program: quits on TERM while a job runs, exit 0, no "QThread: Destroyed" abort."""
+    env = {k: v for k, v in os.environ.items() if k not in ("XDG_CONFIG_HOME", "XDG_DATA_HOME")}
+    env.update(HOME=str(tmp_path), QT_QPA_PLATFORM="offscreen", PYTHONUNBUFFERED="1")
+    proc = subprocess.Popen([sys.executable, "-m", "labqueue", "--demo"], env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    try:
+        output = []
+        for line in proc.stdout:  # the app logs job events to stderr
+            output.append(line)
+            if "Started: Cryostat.ramp_to" in line:
+                break
+        proc.send_signal(signal.SIGTERM)
+        rest, _ = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    text = "".join(output) + rest
+    assert proc.returncode == 0, text
+    assert "Aborted: Cryostat.ramp_to" in text
+    assert "QThread: Destroyed" not in text
