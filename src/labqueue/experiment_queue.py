@@ -15,7 +15,7 @@ import queue as _queue_module
 import threading
 from typing import Any
 
-from qtpy.QtCore import QObject, Signal
+from qtpy.QtCore import QMetaMethod, QObject, Signal
 
 from labqueue.experiment import DONE_STATUSES, Experiment, ExpStatus
 
@@ -49,12 +49,25 @@ class ExperimentQueue(QObject):
 
     def __init__(self, parent: QObject | None = None):
         super().__init__(parent)
+        #: signal name -> number of connections; emitting a Qt signal costs about a microsecond even
+        #: when nobody listens, so the hot paths skip signals without receivers.
+        self._listeners: dict[str, int] = {}
         self._lock = threading.RLock()
         #: Notified on every change that could let the worker start a job.
         self.changed = threading.Condition(self._lock)
         self._items: list[Experiment] = []
         self._n_history = 0
         self._n_running = 0
+
+    def connectNotify(self, signal: QMetaMethod) -> None:  # noqa: N802 - Qt's name
+        """Qt calls this on every connect: count the receivers of each signal."""
+        name = bytes(signal.name()).decode()
+        self._listeners[name] = self._listeners.get(name, 0) + 1
+
+    def disconnectNotify(self, signal: QMetaMethod) -> None:  # noqa: N802 - Qt's name
+        """Qt calls this on every disconnect."""
+        name = bytes(signal.name()).decode()
+        self._listeners[name] = self._listeners.get(name, 0) - 1
 
     # ----------------------------------------------------------------- reading
     @property
@@ -103,8 +116,11 @@ class ExperimentQueue(QObject):
             exp._queue = self
             index = len(self._items)
             self._items.append(exp)
-            self.inserted_signal.emit(index, exp)
-            self.added_signal.emit(index)
+            listeners = self._listeners
+            if listeners.get("inserted_signal"):
+                self.inserted_signal.emit(index, exp)
+            if listeners.get("added_signal"):
+                self.added_signal.emit(index)
             self.changed.notify_all()
 
     def get_next_job(self) -> Experiment:
@@ -118,7 +134,8 @@ class ExperimentQueue(QObject):
             exp = self._items[index]
             exp._start()
             self._n_running = 1
-            self.status_changed_signal.emit(index, ExpStatus.RUNNING)
+            if self._listeners.get("status_changed_signal"):
+                self.status_changed_signal.emit(index, ExpStatus.RUNNING)
             return exp
 
     def job_done(self, exit_status: ExpStatus, result: Any = None) -> None:
@@ -144,7 +161,8 @@ class ExperimentQueue(QObject):
                 callbacks = exp._finish(exit_status, result=result)
             self._n_running = 0
             self._n_history += 1
-            self.status_changed_signal.emit(index, exit_status)
+            if self._listeners.get("status_changed_signal"):
+                self.status_changed_signal.emit(index, exit_status)
             self.changed.notify_all()
         return exp, callbacks
 
@@ -207,8 +225,9 @@ class ExperimentQueue(QObject):
         for exp in removed:
             exp._queue = None
         self.removed_range_signal.emit(first, last)
-        for index in range(last, first - 1, -1):
-            self.removed_signal.emit(index)
+        if self._listeners.get("removed_signal"):
+            for index in range(last, first - 1, -1):
+                self.removed_signal.emit(index)
         return removed
 
     @staticmethod
