@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import CancelledError
 from typing import Any
 
-__all__ = ["ExpStatus", "Experiment"]
+__all__ = ["ExpStatus", "Experiment", "set_wait_hook"]
 
 logger = logging.getLogger("labqueue")
 
@@ -38,9 +38,23 @@ class ExpStatus(enum.Enum):
 
 DONE_STATUSES = frozenset(s for s in ExpStatus if s.is_done)
 
-# One condition guards the state of every Experiment. State changes are rare and short, and a
-# shared condition keeps each finished job small (it sits in the history, possibly 100,000 times).
-_state = threading.Condition(threading.Lock())
+# One lock guards the state of every Experiment. State changes are rare and short, and a shared
+# lock keeps each finished job small (it sits in the history, possibly 100,000 times). A thread
+# that waits for a job parks on a lock of its own (see _wait), so finishing one job wakes only
+# the threads waiting for that job.
+_state = threading.Lock()
+
+#: Optional ``hook(exp, timeout) -> bool | None`` consulted by ``result()``/``exception()`` before
+#: blocking: True = done, False = timed out, None = not handled here (block as usual). The GUI's
+#: console uses it to keep the window alive while a wait runs on the GUI thread.
+_wait_hook: Callable[[Experiment, float | None], bool | None] | None = None
+
+
+def set_wait_hook(hook: Callable[[Experiment, float | None], bool | None] | None) -> None:
+    """Install (or with None remove) the function that waits for Experiments instead of blocking."""
+    global _wait_hook
+    _wait_hook = hook
+
 
 _short_repr = reprlib.Repr()
 _short_repr.maxstring = 40
@@ -73,7 +87,7 @@ class Experiment:
     __slots__ = (
         "func", "args", "kwargs", "queued_at", "started_at", "finished_at",
         "_status", "_result", "_exception", "_traceback", "_callbacks", "_queue",
-        "_progress", "_progress_message", "_call_text", "__weakref__",
+        "_progress", "_progress_message", "_call_text", "_waiters", "__weakref__",
     )
 
     def __init__(self, func: Callable, args: Iterable = (), kwargs: Mapping | None = None):
@@ -102,6 +116,7 @@ class Experiment:
         self._exception: BaseException | None = None
         self._traceback: str | None = None
         self._callbacks: list | None = None
+        self._waiters: list | None = None  # locks of threads blocked in _wait, released by _finish
         self._queue = None
         self._progress: float | None = None
         self._progress_message = ""
@@ -173,10 +188,23 @@ class Experiment:
 
     # ----------------------------------------------------------------- future API
     def _wait(self, timeout: float | None) -> None:
+        if self._status in DONE_STATUSES:
+            return
         with _state:
-            if not _state.wait_for(self.done, timeout):
-                raise TimeoutError(f"{self.call_text} did not finish within {timeout} s "
-                                   f"(status: {self._status.name})")
+            if self._status in DONE_STATUSES:
+                return
+            waiter = threading.Lock()
+            waiter.acquire()
+            if self._waiters is None:
+                self._waiters = []
+            self._waiters.append(waiter)
+        if waiter.acquire(timeout=-1 if timeout is None else max(timeout, 0)):
+            return
+        with _state:
+            if self._status in DONE_STATUSES:
+                return
+            self._waiters.remove(waiter)
+        raise TimeoutError(f"{self.call_text} did not finish within {timeout} s (status: {self._status.name})")
 
     def result(self, timeout: float | None = None) -> Any:
         """Wait for the job and return its result.
@@ -248,7 +276,10 @@ class Experiment:
             self._traceback = tb
             self.finished_at = time.time()
             callbacks, self._callbacks = self._callbacks, None
-            _state.notify_all()
+            waiters, self._waiters = self._waiters, None
+        if waiters:
+            for waiter in waiters:
+                waiter.release()
         return callbacks or []
 
     def _finish_if_queued(self) -> list | None:
