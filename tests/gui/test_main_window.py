@@ -10,6 +10,7 @@ from qtpy.QtCore import Qt
 from qtpy.QtWidgets import QApplication, QLabel, QMessageBox
 from window_support import DialogAnswerer, redirect_settings
 
+import labqueue
 from labqueue.gui.main_window import MENU_NAMES, MainWindow
 from labqueue.gui.queue_controls import CONFIRM_CLEAR_ABOVE
 from labqueue.manager import ExpStatus
@@ -273,3 +274,8 @@ def test_menus_docks_and_help(qtbot, window):
     assert boxes and "queued_exec" in boxes[0].text()
     assert not boxes[0].isModal()  # the user can read it while typing in the console
     boxes[0].close()
+
+    about = next(a for a in window.menu("Help").actions() if "About" in a.text())
+    answer = DialogAnswerer(qtbot, "OK")
+    about.trigger()
+    assert answer.done and f"labqueue {labqueue.__version__}" in answer.texts[0]

@@ -24,9 +24,9 @@ from qtpy.QtWidgets import (
     QWidget,
 )
 
-import labqueue
 from labqueue.gui.app_settings import app_settings
 from labqueue.gui.console import PythonConsole
+from labqueue.gui.help_menu import fill_help_menu
 from labqueue.gui.job_table_view import JobTableView
 from labqueue.gui.log_pane import LogPane
 from labqueue.gui.notification_store import apply_saved_config
@@ -39,32 +39,11 @@ from labqueue.gui.result_view import ResultView
 from labqueue.gui.trash_zone import TrashZone
 from labqueue.manager import Experiment, Manager
 
-__all__ = ["MainWindow", "MENU_NAMES", "HOW_TO_QUEUE_HTML"]
+__all__ = ["MainWindow", "MENU_NAMES"]
 
 logger = logging.getLogger("labqueue")
 
 MENU_NAMES = ("File", "Queue", "View", "Settings", "Help")
-
-HOW_TO_QUEUE_HTML = """\
-<h3>How to queue a job</h3>
-<p>In the console (or any script that has the <code>manager</code>), wrap a function with
-<code>queued_exec</code> and call it: the call is queued and returns at once.</p>
-<pre>
-import time
-exp = queued_exec(time.sleep)(5)   # queued; shows up in the table
-exp.result()                       # waits for it, returns its value
-
-@queued_exec
-def sweep(start, stop, steps=10):
-    ...
-sweep(0, 1)                        # every call queues one job
-</pre>
-<p>Jobs run one at a time, in order. In a long job, call
-<code>manager.report_progress(0.5, "halfway")</code> to fill the progress bar, and return early when
-<code>manager.abort.is_set()</code> so that <b>Abort</b> can stop it.</p>
-<p>After a job fails the queue pauses, so the next steps of a broken measurement do not run:
-check the instrument, then press <b>Resume</b>.</p>
-"""
 
 
 class MainWindow(QMainWindow):
@@ -207,13 +186,7 @@ class MainWindow(QMainWindow):
         for action in self.controls.actions:
             self.menu("Queue").addAction(action)
 
-        how_to = QAction("How to &queue a job", self)
-        how_to.setShortcut(QKeySequence(QKeySequence.HelpContents))
-        how_to.triggered.connect(self.show_how_to_queue)
-        about = QAction("&About labqueue", self)
-        about.setMenuRole(QAction.AboutRole)
-        about.triggered.connect(self.show_about)
-        self.menu("Help").addActions([how_to, about])
+        fill_help_menu(self.menu("Help"), self)
 
     def _build_toolbar(self) -> QToolBar:
         toolbar = QToolBar("Queue controls", self)
@@ -227,21 +200,6 @@ class MainWindow(QMainWindow):
         toolbar.addWidget(self.trash_zone)
         self.addToolBar(Qt.TopToolBarArea, toolbar)
         return toolbar
-
-    # ----------------------------------------------------------------- help
-    def show_how_to_queue(self) -> None:
-        """A short, non-modal explanation of queueing calls."""
-        box = QMessageBox(QMessageBox.Information, "How to queue a job", HOW_TO_QUEUE_HTML, QMessageBox.Close, self)
-        box.setTextFormat(Qt.RichText)
-        box.setWindowModality(Qt.NonModal)
-        box.setAttribute(Qt.WA_DeleteOnClose)
-        box.show()
-
-    def show_about(self) -> None:
-        """Version and purpose."""
-        QMessageBox.about(self, "About labqueue",
-                          f"<b>labqueue {labqueue.__version__}</b><p>A job queue for lab measurements: queue "
-                          "Python calls, watch them run, pause, resume and abort.</p>")
 
     # ----------------------------------------------------------------- settings
     def _restore_settings(self) -> None:
