@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from figure import Check, Figure
 from labqueue.manager import Experiment, ExpStatus, Manager
-from timing import best_of, clock, noop
+from timing import best_of, clock, noop, repeats, size
 
 
 def fill_history(manager: Manager, n: int) -> None:
@@ -101,4 +101,4 @@ def figure_memory(n: int = 20_000) -> Figure:
 
 
 def figures() -> list[Figure]:
-    return [figure_history_cost(), figure_memory()]
+    return [figure_history_cost(size(100_000), size(5_000), repeats(3)), figure_memory(size(20_000))]

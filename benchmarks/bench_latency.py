@@ -14,7 +14,7 @@ from typing import Any
 
 from figure import Check, Figure
 from labqueue.manager import Manager
-from timing import clock, percentile
+from timing import clock, percentile, size
 
 _IDLE_GAP_S = 0.001  # let the worker return to its wait between samples
 
@@ -47,7 +47,8 @@ def latencies_thread_pool(samples: int) -> list[float]:
         return _sample(pool.submit, samples)
 
 
-def figures(samples: int = 1000) -> list[Figure]:
+def figures() -> list[Figure]:
+    samples = size(1000)
     ours = latencies_labqueue(samples)
     theirs = latencies_thread_pool(samples)
     details = {"samples": samples, "max (ms)": max(ours) * 1e3}

@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from figure import Check, Figure
 from labqueue.manager import Manager
-from timing import best_of, clock, noop
+from timing import best_of, clock, noop, repeats, size
 
 
 def time_labqueue(n: int) -> float:
@@ -60,14 +60,15 @@ def time_bare_queue(n: int) -> float:
     return elapsed
 
 
-def figures(n: int = 20_000, repeats: int = 3) -> list[Figure]:
-    best = best_of(repeats, {
+def figures() -> list[Figure]:
+    n, runs = size(20_000), repeats(5)
+    best = best_of(runs, {
         "labqueue": lambda: time_labqueue(n),
         "tpe": lambda: time_thread_pool(n),
         "bare": lambda: time_bare_queue(n),
     })
     rate = {name: n / seconds for name, seconds in best.items()}
-    details = {"jobs": n, "repeats (best of)": repeats}
+    details = {"jobs": n, "repeats (best of)": runs}
     return [
         Figure("1", f"Throughput, {n:,} no-op jobs, headless", "jobs/s", rate["labqueue"], rate["tpe"],
                "ThreadPoolExecutor(max_workers=1)", "labqueue ÷ TPE",

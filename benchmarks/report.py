@@ -36,7 +36,7 @@ def machine_info() -> dict[str, Any]:
         "python": platform.python_version(),
         "qt": QT_VERSION,
         "binding": f"{API_NAME} {PYQT_VERSION or ''}".strip(),
-        "platform": os.environ.get("QT_QPA_PLATFORM", "default"),
+        "platform": os.environ.get("QT_QPA_PLATFORM", "offscreen"),  # run.py children default to offscreen
     }
 
 
@@ -58,7 +58,8 @@ def _result(fig: Figure) -> str:
 def markdown_table(figures: list[Figure], info: dict[str, Any]) -> str:
     """The figures as a Markdown table, headed by when and where they were measured."""
     lines = [
-        f"Measured {info['date']} on {info['nproc']} × {info['cpu']}, Python {info['python']}, "
+        ("**Quick run (`--quick`): tiny sizes, the numbers mean nothing.** " if info.get("quick") else "")
+        + f"Measured {info['date']} on {info['nproc']} × {info['cpu']}, Python {info['python']}, "
         f"Qt {info['qt']} ({info['binding']}), platform `{info['platform']}`"
         + (f"; the run took {info['seconds']:g} s." if "seconds" in info else "."),
         "",

@@ -1,6 +1,6 @@
 """``make bench``: run every benchmark group in a fresh process, print the table, save JSON and README.
 
-    QT_QPA_PLATFORM=offscreen .venv/bin/python benchmarks/run.py [--group NAME ...] [--no-readme]
+    QT_QPA_PLATFORM=offscreen .venv/bin/python benchmarks/run.py [--group NAME ...] [--no-readme] [--quick]
 
 Each group runs in its own subprocess so no state (threads, Qt objects, caches, tracemalloc) leaks
 from one figure into the next. Results go to ``benchmarks/results/latest.json`` (git-ignored) and to
@@ -38,6 +38,12 @@ GROUPS: dict[str, tuple[str, list[tuple[str, str, str]]]] = {
                                   ("7", "Memory per finished no-op job in history", "bytes")]),
     "removal": ("bench_removal", [("5a", "remove_items of 10,000 of 100,000 queued, headless", "ms"),
                                   ("5b", "clear() of 100,000 queued, headless", "ms")]),
+    "gui": ("bench_gui", [("2", "Throughput, no-op jobs, main window shown, event loop running", "jobs/s"),
+                          ("5c", "remove_items of 10,000 of 100,000 queued, main window shown", "ms"),
+                          ("5d", "clear() of 100,000 queued, main window shown", "ms"),
+                          ("6a", "Longest event-loop stall p99 while 10,000 jobs stream through", "ms"),
+                          ("6b", "Longest event-loop stall (max) while 10,000 jobs stream through", "ms")]),
+    "startup": ("bench_startup", [("8", "Cold start: process start to window + console ready", "s")]),
 }
 
 #: Why a target is missed, found by profiling (shown next to a missed figure only).
@@ -56,10 +62,11 @@ def run_group_here(name: str) -> list[Figure]:
         return [not_measured(key, title, unit, why) for key, title, unit in planned]
 
 
-def _child_env(home: str) -> dict[str, str]:
+def _child_env(home: str, quick: bool) -> dict[str, str]:
     """Environment for a group: offscreen Qt, and every user directory inside a throw-away folder."""
     env = dict(os.environ)
     env.setdefault("QT_QPA_PLATFORM", "offscreen")
+    env["LABQUEUE_BENCH_QUICK"] = "1" if quick else "0"
     for var in ("HOME", "XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME", "IPYTHONDIR",
                 "JUPYTER_CONFIG_DIR", "JUPYTER_DATA_DIR", "JUPYTER_RUNTIME_DIR"):
         env[var] = str(Path(home) / var.lower())
@@ -67,14 +74,15 @@ def _child_env(home: str) -> dict[str, str]:
     return env
 
 
-def run_group_subprocess(name: str) -> list[Figure]:
+def run_group_subprocess(name: str, quick: bool = False) -> list[Figure]:
     """Run one group in a fresh interpreter and read its figures back."""
     _, planned = GROUPS[name]
     with tempfile.TemporaryDirectory(prefix="labqueue-bench-") as tmp:
         out = Path(tmp) / "figures.json"
         cmd = [sys.executable, str(Path(__file__).resolve()), "--child", name, "--out", str(out)]
         try:
-            proc = subprocess.run(cmd, env=_child_env(tmp), timeout=GROUP_TIMEOUT_S, capture_output=True, text=True)
+            proc = subprocess.run(cmd, env=_child_env(tmp, quick), timeout=GROUP_TIMEOUT_S, capture_output=True,
+                                  text=True)
         except subprocess.TimeoutExpired:
             return [not_measured(k, t, u, f"timed out after {GROUP_TIMEOUT_S} s") for k, t, u in planned]
         if proc.returncode != 0 or not out.exists():
@@ -96,6 +104,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--group", action="append", choices=list(GROUPS), help="run only these groups")
     parser.add_argument("--no-readme", action="store_true", help="do not update the README table")
+    parser.add_argument("--quick", action="store_true",
+                        help="tiny sizes, one repeat: checks that every figure runs (numbers mean nothing; no README)")
+    parser.add_argument("--results", type=Path, default=RESULTS, help=f"JSON file to write (default {RESULTS})")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -109,16 +120,18 @@ def main(argv: list[str] | None = None) -> int:
     figures: list[Figure] = []
     for name in args.group or list(GROUPS):
         print(f"running {name} ...", file=sys.stderr, flush=True)
-        figures += run_group_subprocess(name)
+        figures += run_group_subprocess(name, args.quick)
+    figures.sort(key=lambda f: f.key)  # the issue's order: 1, 1-ref, 2, 3a, ...
     _explain(figures)
     info = machine_info()
     info["seconds"] = round(time.monotonic() - started, 1)
+    info["quick"] = args.quick
     table = markdown_table(figures, info)
     print(table)
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps({"machine": info, "figures": [f.to_json() for f in figures]}, indent=2))
-    print(f"\nJSON: {RESULTS.relative_to(HERE.parent)}", file=sys.stderr)
-    if not args.no_readme and not args.group:
+    args.results.parent.mkdir(parents=True, exist_ok=True)
+    args.results.write_text(json.dumps({"machine": info, "figures": [f.to_json() for f in figures]}, indent=2))
+    print(f"\nJSON: {args.results}", file=sys.stderr)
+    if not args.no_readme and not args.group and not args.quick:
         if update_readme(README, table):
             print(f"README table updated: {README.name}", file=sys.stderr)
         else:

@@ -2,9 +2,24 @@
 
 from __future__ import annotations
 
+import os
 import statistics
 import time
 from collections.abc import Callable
+
+#: ``run.py --quick`` sets this: sizes shrink to a few dozen jobs and each figure runs once, so the
+#: smoke test walks every code path in seconds. Quick figures mean nothing.
+QUICK = os.environ.get("LABQUEUE_BENCH_QUICK") == "1"
+
+
+def size(n: int) -> int:
+    """``n``, or a small stand-in in quick mode."""
+    return max(20, n // 1000) if QUICK else n
+
+
+def repeats(n: int) -> int:
+    """``n`` repetitions, or one in quick mode."""
+    return 1 if QUICK else n
 
 
 def noop() -> None:
