@@ -158,3 +158,29 @@ def test_copy_is_a_fresh_queued_experiment():
     assert again is not exp and again.status is ExpStatus.QUEUED
     assert (again.func, again.args, again.kwargs) == (exp.func, exp.args, exp.kwargs)
     q.put(again)
+
+
+def test_wait_hook_can_take_over_waiting_and_is_skipped_when_done():
+    from labqueue.experiment import set_wait_hook
+
+    calls = []
+
+    def hook(exp, timeout):
+        calls.append(timeout)
+        return {0.1: False, 0.2: None}.get(timeout, True)
+
+    q = ExperimentQueue()
+    exp = Experiment(print)
+    q.put(exp)
+    set_wait_hook(hook)
+    try:
+        with pytest.raises(TimeoutError):
+            exp.result(timeout=0.1)  # the hook says: timed out
+        with pytest.raises(TimeoutError):
+            exp.result(timeout=0.2)  # the hook declines: the ordinary wait runs (and times out)
+        q.get_next_job()
+        q.job_done(ExpStatus.FINISHED, 5)
+        assert exp.result() == 5  # done: the hook is not consulted
+        assert calls == [0.1, 0.2]
+    finally:
+        set_wait_hook(None)

@@ -190,6 +190,14 @@ class Experiment:
     def _wait(self, timeout: float | None) -> None:
         if self._status in DONE_STATUSES:
             return
+        hook = _wait_hook
+        if hook is not None:
+            handled = hook(self, timeout)
+            if handled is True:
+                return
+            if handled is False:
+                raise TimeoutError(f"{self.call_text} did not finish within {timeout} s "
+                                   f"(status: {self._status.name})")
         with _state:
             if self._status in DONE_STATUSES:
                 return

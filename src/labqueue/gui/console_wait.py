@@ -5,10 +5,10 @@ block the event loop and freeze the table until the job ends. :class:`Responsive
 runs a local Qt event loop until the job is done: the table, the log and the buttons keep
 working while the console waits, and Ctrl+C in the console stops the wait (the job goes on).
 
-The console hands every Experiment of its Manager the :class:`ConsoleExperiment` class (same
-data, same slots; only ``result()`` and ``exception()`` differ, and only on the GUI thread), so
-whatever way a job was queued — ``queued_exec``, ``Experiment`` + ``put``, ``exp.copy()``, a
-script run with ``%run -i`` — ``exp.result()`` typed in the console keeps the window alive.
+While a console is open it installs the engine's wait hook (:func:`labqueue.experiment.set_wait_hook`),
+so whatever way a job was queued — ``queued_exec``, ``Experiment`` + ``put``, ``exp.copy()``, a
+script run with ``%run -i`` — ``exp.result()`` typed in the console keeps the window alive. Waits on
+other threads (the worker, scripts' own threads) block as usual.
 """
 
 from __future__ import annotations
@@ -16,11 +16,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from qtpy.QtCore import QCoreApplication, QEventLoop, QObject, Qt, QThread, QTimer, Signal
+from qtpy.QtCore import QCoreApplication, QEventLoop, QObject, QThread, QTimer, Signal
 
-from labqueue.experiment import Experiment, ExpStatus
+from labqueue.experiment import Experiment, ExpStatus, set_wait_hook
 
-__all__ = ["ConsoleExperiment", "ResponsiveWaiter"]
+__all__ = ["ResponsiveWaiter"]
 
 
 class _Waker(QObject):
@@ -53,30 +53,11 @@ def _on_gui_thread() -> bool:
     return app is not None and QThread.currentThread() is app.thread()
 
 
-class ConsoleExperiment(Experiment):
-    """An Experiment whose ``result()`` / ``exception()`` keep the window alive while they wait.
-
-    Only differs when called on the GUI thread while a console is open; elsewhere (worker
-    thread, scripts, no console) it is exactly an :class:`Experiment`.
-    """
-
-    __slots__ = ()
-
-    def result(self, timeout: float | None = None) -> Any:
-        """Wait for the job (the window keeps updating) and return its result; see Experiment."""
-        self._wait_responsively(timeout)
-        return super().result(timeout)
-
-    def exception(self, timeout: float | None = None) -> BaseException | None:
-        """Wait for the job (the window keeps updating) and return its exception, if any."""
-        self._wait_responsively(timeout)
-        return super().exception(timeout)
-
-    def _wait_responsively(self, timeout: float | None) -> None:
-        if self.done() or not _active_waiters or not _on_gui_thread():
-            return
-        if not _active_waiters[-1].wait(self, timeout):
-            raise TimeoutError(f"{self.call_text} did not finish within {timeout} s (status: {self.status.name})")
+def _gui_wait(exp: Experiment, timeout: float | None) -> bool | None:
+    """The engine's wait hook: on the GUI thread, wait with the newest console's event loop."""
+    if not _active_waiters or not _on_gui_thread():
+        return None
+    return _active_waiters[-1].wait(exp, timeout)
 
 
 class ResponsiveWaiter(QObject):
@@ -100,18 +81,13 @@ class ResponsiveWaiter(QObject):
 
     # ----------------------------------------------------------------- life
     def activate(self) -> None:
-        """Serve GUI-thread waits, and make the Manager's jobs ConsoleExperiments."""
+        """Serve GUI-thread waits for every Experiment (installs the engine's wait hook)."""
         if self._active:
             return
         self._active = True
         _the_waker()
         _active_waiters.append(self)
-        queue = self._manager.job_queue
-        # Direct: runs in the thread that queues the job, under the queue lock, before anyone
-        # can hold the new job. It only changes the job's class, which is instant.
-        queue.inserted_signal.connect(self._adopt, Qt.DirectConnection)
-        for exp in queue.queue:
-            self._adopt(-1, exp)
+        set_wait_hook(_gui_wait)
 
     def deactivate(self) -> None:
         """Stop serving waits (a running wait is interrupted); safe to call twice."""
@@ -120,20 +96,13 @@ class ResponsiveWaiter(QObject):
         self._active = False
         self.interrupt()
         _active_waiters.remove(self)
-        try:
-            self._manager.job_queue.inserted_signal.disconnect(self._adopt)
-        except (TypeError, RuntimeError):
-            pass
+        if not _active_waiters:
+            set_wait_hook(None)
 
     @property
     def is_waiting(self) -> bool:
         """True while a console ``result()`` waits."""
         return bool(self._waits)
-
-    @staticmethod
-    def _adopt(_index: int, exp: object) -> None:
-        if type(exp) is Experiment:
-            exp.__class__ = ConsoleExperiment
 
     # ----------------------------------------------------------------- waiting
     def interrupt(self) -> None:
