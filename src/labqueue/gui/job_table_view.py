@@ -52,9 +52,11 @@ class _StatusDelegate(QStyledItemDelegate):
         if exp is None or exp.status is not ExpStatus.RUNNING or exp.progress is None:
             super().paint(painter, option, index)
             return
+        cell = QStyleOptionViewItem(option)
+        self.initStyleOption(cell, index)  # the row's tint (BackgroundRole), selection, hover
         widget = option.widget
         style = widget.style() if widget is not None else QApplication.style()
-        style.drawPrimitive(QStyle.PE_PanelItemViewItem, option, painter, widget)  # selection / hover
+        style.drawPrimitive(QStyle.PE_PanelItemViewItem, cell, painter, widget)
         bar = QStyleOptionProgressBar()
         bar.rect = option.rect.adjusted(2, 2, -2, -2)
         bar.state = option.state | QStyle.State_Horizontal
