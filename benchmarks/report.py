@@ -49,6 +49,11 @@ def fmt(x: float | None) -> str:
     return f"{x:.3g}"
 
 
+def _cell(text: str) -> str:
+    """Text safe inside a Markdown table cell."""
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
 def _result(fig: Figure) -> str:
     if fig.value is None:
         return "not measured"
@@ -70,9 +75,8 @@ def markdown_table(figures: list[Figure], info: dict[str, Any]) -> str:
         value = f"{fmt(f.value)} {f.unit}" if f.value is not None else "—"
         baseline = f"{fmt(f.baseline)} {f.unit} ({f.baseline_label})" if f.baseline is not None else "—"
         ratio = f"{fmt(f.ratio)} ({f.ratio_label})" if f.ratio is not None else "—"
-        note = f.reason.replace("|", "\\|").replace("\n", " ")
-        lines.append(f"| {f.key} | {f.title} | {value} | {baseline} | {ratio} | {f.target_text} | {_result(f)} "
-                     f"| {note} |")
+        cells = [f.key, f.title, value, baseline, ratio, f.target_text, _result(f), f.reason]
+        lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
     return "\n".join(lines)
 
 
