@@ -6,8 +6,8 @@ queue emits them while holding its lock, so they arrive here in exactly the orde
 were made, and the indices they carry are valid when applied.
 
 Actions (remove, reorder, drag and drop) never touch the mirror directly: they find the jobs by
-identity in the queue (under its lock, because other threads change it too) and call the queue;
-the resulting signals then update the mirror.
+identity in the queue and call it (:mod:`labqueue.gui.queue_edits`); the resulting signals then
+update the mirror.
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ from labqueue.gui.job_display_text import (
     timestamp_text,
 )
 from labqueue.gui.job_status_style import STATUS_COLORS, STATUS_LABELS, row_background, status_icon
+from labqueue.gui.queue_edits import contiguous_runs, move_jobs, move_jobs_to_top, remove_jobs
 
 __all__ = ["Column", "EXPERIMENT_ROLE", "JobTableModel", "MIME_TYPE", "NOT_REMOVABLE_TEXT", "dragged_job_count"]
 
@@ -256,7 +257,7 @@ class JobTableModel(QAbstractTableModel):
             self._rows.extend(pending)
             self.endInsertRows()
         if self._dirty:
-            for first, last in _contiguous_runs(sorted(self._dirty)):
+            for first, last in contiguous_runs(sorted(self._dirty)):
                 self.dataChanged.emit(self.index(first, 0), self.index(last, _LAST_COLUMN))
             self._dirty.clear()
         if self._announce_running and 0 <= self._running_row < len(self._rows):
@@ -315,59 +316,20 @@ class JobTableModel(QAbstractTableModel):
 
     # ----------------------------------------------------------------- actions on the queue
     def remove_experiments(self, experiments: Iterable[Experiment]) -> int:
-        """Remove those of ``experiments`` that are still queued; returns how many were removed.
-
-        Jobs are found by identity (rows may be stale while signals are on their way); each
-        contiguous run becomes one ``remove_items`` call. Running and finished jobs are skipped.
-        """
-        wanted = set(experiments)
-        if not wanted:
-            return 0
-        q = self._job_queue
-        # Hold the (re-entrant) queue lock from finding the indices to removing them, so no other
-        # thread shifts them in between. The cancelled jobs' done callbacks run under it too.
-        with q.changed:
-            first = q.first_queued_index
-            indices = [first + i for i, exp in enumerate(q.queue[first:]) if exp in wanted]
-            for start, end in reversed(_contiguous_runs(indices)):
-                q.remove_items(start, end)
-        return len(indices)
+        """Remove those of ``experiments`` that are still queued (found by identity); returns how many."""
+        return remove_jobs(self._job_queue, experiments)
 
     def move_experiments(self, experiments: Sequence[Experiment], before: Experiment | None = None) -> bool:
-        """Move the queued ones of ``experiments`` (kept in that order) to just before ``before``.
-
-        ``before=None`` moves them to the end. If ``before`` is running or finished, they go to the
-        top of the queued jobs. Returns whether any job was queued and could be moved.
-        """
-        q = self._job_queue
-        with q.changed:
-            first = q.first_queued_index
-            tail = q.queue[first:]
-            in_tail = set(tail)
-            moving = [exp for exp in dict.fromkeys(experiments) if exp in in_tail]
-            if not moving:
-                return False
-            anchor = _anchor_for(before, tail, set(moving))
-            for exp in moving:  # each lands just before the anchor, i.e. right after the previous one
-                src = tail.index(exp)
-                target = tail.index(anchor) if anchor is not None else len(tail)
-                dst = target - 1 if src < target else target
-                if src != dst:
-                    q.move_item(first + src, first + dst)
-                    tail.insert(dst, tail.pop(src))
-        return True
+        """Move the queued ones of ``experiments`` just before ``before`` (None: the end); see :func:`move_jobs`."""
+        return move_jobs(self._job_queue, experiments, before)
 
     def move_to_top(self, experiments: Sequence[Experiment]) -> bool:
         """Move the queued ones of ``experiments`` to the front of the queued jobs (run next)."""
-        with self._job_queue.changed:
-            first = self._job_queue.first_queued_index
-            queue = self._job_queue.queue
-            top = queue[first] if first < len(queue) else None
-            return self.move_experiments(experiments, before=top)
+        return move_jobs_to_top(self._job_queue, experiments)
 
     def move_to_bottom(self, experiments: Sequence[Experiment]) -> bool:
         """Move the queued ones of ``experiments`` to the end of the queue (run last)."""
-        return self.move_experiments(experiments, before=None)
+        return move_jobs(self._job_queue, experiments, None)
 
     def removeRows(self, row: int, count: int, parent: QModelIndex = QModelIndex()) -> bool:  # noqa: B008
         """Remove ``count`` queued rows from ``row`` through the queue (the rows go when its signal arrives).
@@ -457,31 +419,3 @@ def _payload_ids(data: QMimeData) -> list[int]:
     except (ValueError, KeyError, IndexError, TypeError):
         return []
     return [i for i in ids if isinstance(i, int)] if isinstance(ids, list) else []
-
-
-def _anchor_for(before: Experiment | None, tail: list[Experiment], moving: set[Experiment]) -> Experiment | None:
-    """The queued job that the moved jobs should end up just before (None: the end)."""
-    if before is None:
-        return None
-    if before in moving:  # dropped onto its own rows: keep the place, i.e. before the next other job
-        for exp in tail[tail.index(before) + 1:]:
-            if exp not in moving:
-                return exp
-        return None
-    if before.status is ExpStatus.QUEUED and before in tail:
-        return before
-    if before.status is ExpStatus.CANCELLED:  # removed meanwhile: append
-        return None
-    # Running or finished: snap to the first queued position.
-    return next((exp for exp in tail if exp not in moving), None)
-
-
-def _contiguous_runs(indices: list[int]) -> list[tuple[int, int]]:
-    """Sorted ints → inclusive (first, last) runs: [2, 3, 4, 7] → [(2, 4), (7, 7)]."""
-    runs: list[tuple[int, int]] = []
-    for i in indices:
-        if runs and runs[-1][1] == i - 1:
-            runs[-1] = (runs[-1][0], i)
-        else:
-            runs.append((i, i))
-    return runs
