@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import atexit
 import contextlib
-import functools
 import logging
 import os
 import threading
@@ -217,8 +216,9 @@ class PythonConsole(RichJupyterWidget):
         kc.start_channels()
         self.kernel_manager = km
         self.kernel_client = kc
-        # Safety net for a console deleted without shutdown(): still stop the kernel's threads.
-        self.destroyed.connect(functools.partial(_stop_kernel_and_shell, km, self._shell))
+        # No safety net on `destroyed`: a slot bound to this console's objects may already be
+        # cleared by the garbage collector when the widget dies, and calling it crashes the
+        # process. The owner calls shutdown() (the main window does, on close).
 
     def ipython_dir(self) -> str:
         """Where IPython keeps the console's profile and command history.

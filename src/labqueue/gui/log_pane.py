@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import time
-from functools import partial
 from typing import Any
 
 from qtpy.QtCore import QAbstractTableModel, QModelIndex, QObject, QSortFilterProxyModel, Qt
@@ -134,13 +133,6 @@ class _LevelFilter(QSortFilterProxyModel):
         return self.sourceModel().entry(source_row).levelno >= self._min_level
 
 
-def _detach(handler: LogSignalHandler) -> None:
-    try:
-        handler.detach()
-    except RuntimeError:
-        pass
-
-
 class LogPane(QWidget):
     """Time-stamped log of the queue and its jobs, with a level filter.
 
@@ -189,7 +181,6 @@ class LogPane(QWidget):
         # Queued always, also for records logged on this thread: entries stay in logging order.
         self.handler.entry_signal.connect(self._add_entry, Qt.QueuedConnection)
         self.handler.attach()
-        self.destroyed.connect(partial(_detach, self.handler))
 
     def visible_entries(self) -> list[LogEntry]:
         """The entries the filter lets through, top to bottom."""

@@ -66,7 +66,9 @@ class _ForwardingHandler(logging.Handler):
             if self._accept(record):
                 self._emit_entry(LogEntry.from_record(record))
         except RuntimeError:
-            pass  # the receiving QObject is gone; the handler is being detached
+            # The pane was deleted without shutdown(): take this handler off the loggers.
+            for logger in (logging.getLogger(_LABQUEUE), logging.getLogger()):
+                logger.removeHandler(self)
         except Exception:  # noqa: BLE001 - logging must never raise into a job
             self.handleError(record)
 

@@ -1,0 +1,29 @@
+"""Closed windows can be garbage-collected safely.
+
+Regression: the console and log pane connected ``destroyed`` to ``functools.partial`` slots as a
+safety net. When the garbage collector destroyed a closed window (a reference cycle), it had
+already cleared those partials, and calling them crashed the process in a later, unrelated test.
+"""
+
+from __future__ import annotations
+
+import gc
+
+from window_support import redirect_settings
+
+from labqueue.gui.main_window import MainWindow
+
+
+def test_two_full_windows_open_and_close_then_garbage_collection_is_safe(qtbot, make_manager, tmp_path):
+    redirect_settings(tmp_path)
+    for _ in range(2):
+        window = MainWindow(make_manager())  # with the real console, log and result docks
+        window.show()
+        qtbot.waitExposed(window)
+        console = window.console
+        qtbot.waitUntil(lambda c=console: "In [1]" in c._control.toPlainText(), timeout=10_000)
+        window.quit_without_asking()
+        qtbot.waitUntil(lambda w=window: not w.isVisible(), timeout=15_000)
+        qtbot.waitUntil(lambda c=console: c.is_shut_down)
+        del window, console
+        gc.collect()  # crashed here while the safety-net slots existed
