@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gc
 
+from qtpy.QtCore import Qt
 from window_support import redirect_settings
 
 from labqueue.gui.main_window import MainWindow
@@ -27,3 +28,23 @@ def test_two_full_windows_open_and_close_then_garbage_collection_is_safe(qtbot, 
         qtbot.waitUntil(lambda c=console: c.is_shut_down)
         del window, console
         gc.collect()  # crashed here while the safety-net slots existed
+
+
+def test_ctrl_p_in_the_console_recalls_history_and_does_not_pause(qtbot, manager, tmp_path):
+    redirect_settings(tmp_path)
+    window = MainWindow(manager)
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
+    control = window.console._control
+    qtbot.waitUntil(lambda: "In [1]" in control.toPlainText(), timeout=10_000)
+    window.activateWindow()
+    control.setFocus()
+    qtbot.waitUntil(control.hasFocus)
+    qtbot.keyClick(control, Qt.Key_P, Qt.ControlModifier)
+    assert manager.running.is_set()
+    window.table_view.setFocus()  # elsewhere in the window Ctrl+P pauses, as the menu says
+    qtbot.keyClick(window.table_view, Qt.Key_P, Qt.ControlModifier)
+    assert not manager.running.is_set()
+    window.quit_without_asking()
+    qtbot.waitUntil(lambda: window.console.is_shut_down, timeout=15_000)

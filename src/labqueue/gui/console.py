@@ -188,6 +188,9 @@ class PythonConsole(RichJupyterWidget):
         self._shut_down = False
         self._shell = None
         self.banner = BANNER
+        # While the console has focus its editing keys (Ctrl+P = previous line, Ctrl+A, ...) win over
+        # the window's shortcuts, so recalling history never pauses the queue by accident.
+        self.override_shortcuts = True
         # In-process kernels cannot be signalled: Ctrl+C while code runs comes to us instead.
         self.custom_interrupt = True
         self.custom_interrupt_requested.connect(self._interrupt)
