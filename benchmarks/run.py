@@ -61,10 +61,11 @@ GROUPS: dict[str, tuple[str, str, list[tuple[str, str, str]]]] = {
 
 #: Why a target is missed, found by profiling (shown next to a missed figure only).
 REASONS: dict[str, str] = {
-    "1": ("CPU per job is now about TPE's (put 2.4 µs + worker 9.7 µs vs ~12 µs, thread_time), the rest is "
-          "hand-offs: submitter and worker share one RLock, which the worker holds for most of a no-op job's "
-          "cycle, so put() waits for GIL switches. Fixed: lazy log text, no emits without receivers, "
-          "per-waiter wake-ups (0.42 → ~0.7). Next: shorter locked sections in the worker loop."),
+    "1": ("each thread's CPU per job is about TPE's (put 2.5 µs + worker 8.3 µs vs submit 10 µs + worker "
+          "2.5 µs, thread_time), but the worker loop is the slower half, so the two threads hand the GIL and "
+          "the queue's RLock back and forth about once per job (~20-40 µs each on this VM). Fixed so far: lazy "
+          "log text, no emits without receivers, per-waiter wake-ups (0.36 → 0.44-0.57 in A/B runs). Reaching "
+          "1.0 needs a leaner worker loop (fewer lock round trips per job)."),
     "2": ("borderline: three queued signals per job cross threads to the table, and the GUI thread needs the "
           "GIL for every model call while the worker runs (see 6a)."),
     "2-app": ("the app logs two INFO records per job (Started/Finished) to stderr and to the log pane, one "
