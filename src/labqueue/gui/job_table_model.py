@@ -38,7 +38,7 @@ from labqueue.gui.queue_edits import contiguous_runs, move_jobs, move_jobs_to_to
 __all__ = ["Column", "EXPERIMENT_ROLE", "JobTableModel", "MIME_TYPE", "NOT_REMOVABLE_TEXT", "dragged_job_count"]
 
 #: Custom data role: ``model.data(index, EXPERIMENT_ROLE)`` is the row's Experiment.
-EXPERIMENT_ROLE = Qt.UserRole + 1
+EXPERIMENT_ROLE = int(Qt.UserRole) + 1
 #: MIME type of dragged jobs (payload: source-queue token, then JSON with rows and job ids).
 MIME_TYPE = "application/x-labqueue-jobs"
 #: Why some rows cannot be removed or dragged (tooltip, status-bar message).
@@ -64,6 +64,9 @@ _HEADERS = {
     Column.DURATION: "Duration", Column.RESULT: "Result / Error",
 }
 _LAST_COLUMN = max(Column)
+_DISPLAY, _DECORATION, _TOOLTIP = int(Qt.DisplayRole), int(Qt.DecorationRole), int(Qt.ToolTipRole)
+_BACKGROUND, _FOREGROUND, _ALIGNMENT = int(Qt.BackgroundRole), int(Qt.ForegroundRole), int(Qt.TextAlignmentRole)
+_ANSWERED_ROLES = frozenset({_DISPLAY, _DECORATION, _TOOLTIP, _BACKGROUND, _FOREGROUND, _ALIGNMENT, EXPERIMENT_ROLE})
 _RIGHT = int(Qt.AlignRight | Qt.AlignVCenter)
 _LEFT = int(Qt.AlignLeft | Qt.AlignVCenter)
 _ROW_FLAGS = Qt.ItemIsEnabled | Qt.ItemIsSelectable | Qt.ItemNeverHasChildren
@@ -162,28 +165,29 @@ class JobTableModel(QAbstractTableModel):
         return _QUEUED_FLAGS if exp.status is ExpStatus.QUEUED else _ROW_FLAGS
 
     def data(self, index: QModelIndex, role: int = Qt.DisplayRole) -> Any:
+        # Qt calls this ~1,000 times per repaint (8 roles per visible cell): answer unused roles
+        # before touching the index, and compare plain ints.
+        if role not in _ANSWERED_ROLES:
+            return None
         row = index.row()
-        if not index.isValid() or row >= len(self._rows):
+        if row < 0 or row >= len(self._rows):  # row() is -1 for an invalid index
             return None
         exp = self._rows[row]
-        column = index.column()
-        if role == Qt.DisplayRole:
-            return self._display(exp, column)
+        if role == _DISPLAY:
+            return self._display(exp, index.column())
         if role == EXPERIMENT_ROLE:
             return exp
-        if role == Qt.DecorationRole:
-            return status_icon(exp.status) if column == Column.STATUS else None
-        if role == Qt.ToolTipRole:
-            return self._tooltip(exp, column)
-        if role == Qt.BackgroundRole:
+        if role == _BACKGROUND:
             return row_background(exp.status)
-        if role == Qt.ForegroundRole:
-            if column == Column.RESULT and exp.status is ExpStatus.FAILED:
+        if role == _ALIGNMENT:
+            return _RIGHT if index.column() == Column.DURATION else _LEFT
+        if role == _DECORATION:
+            return status_icon(exp.status) if index.column() == Column.STATUS else None
+        if role == _FOREGROUND:
+            if exp.status is ExpStatus.FAILED and index.column() == Column.RESULT:
                 return STATUS_COLORS[ExpStatus.FAILED]
             return None
-        if role == Qt.TextAlignmentRole:
-            return _RIGHT if column == Column.DURATION else _LEFT
-        return None
+        return self._tooltip(exp, index.column())  # _TOOLTIP
 
     def _display(self, exp: Experiment, column: int) -> str:
         if column == Column.STATUS:
