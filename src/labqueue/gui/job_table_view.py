@@ -262,6 +262,13 @@ class JobTableView(QTableView):
         painter.end()
         return pixmap
 
+    def paintEvent(self, event) -> None:
+        # Overridden in Python on purpose: PyQt then holds the GIL for the whole repaint, and the
+        # ~1,000 model calls Qt makes while painting re-enter Python without releasing it. Without
+        # this, each call must win the GIL back from a busy worker thread (up to the interpreter's
+        # switch interval each), which froze the GUI for tens of ms per repaint during job streams.
+        super().paintEvent(event)
+
     # ----------------------------------------------------------------- following the running job
     @property
     def follows_running_job(self) -> bool:
