@@ -27,6 +27,11 @@ logger = logging.getLogger("labqueue")
 
 _ATTRIBUTE = "labqueue_time_limit"
 
+# Watchdogs listen to the queue only once some limit exists (a global or per-job one, or any
+# function decorated with @time_limit): the status signal costs the worker time on every job.
+_watchdogs: weakref.WeakSet[JobWatchdog] = weakref.WeakSet()
+_any_decorated = False
+
 
 def check_limit(seconds: float | None) -> float | None:
     """A time limit in seconds (positive), or None for "no limit"; ``ValueError`` otherwise."""
@@ -45,7 +50,11 @@ def time_limit(seconds: float) -> Callable[[Callable], Callable]:
     limit = check_limit(seconds)
 
     def decorate(func: Callable) -> Callable:
+        global _any_decorated
         setattr(func, _ATTRIBUTE, limit)
+        _any_decorated = True
+        for watchdog in list(_watchdogs):
+            watchdog._listen()
         return func
 
     return decorate
@@ -63,8 +72,21 @@ class JobWatchdog:
         self._changed = False
         self._stop = False
         self._thread: threading.Thread | None = None
-        # Direct: runs on the worker thread while the queue lock is held, so it only wakes us up.
-        job_queue.status_changed_signal.connect(self._on_status_changed, Qt.DirectConnection)
+        self._listening = False
+        _watchdogs.add(self)
+        if _any_decorated:
+            self._listen()
+
+    def _listen(self) -> None:
+        """Start following the queue's status changes (once; from any thread)."""
+        with self._queue.changed:  # the queue lock: no status change between connecting and looking
+            if self._listening or self._stop:
+                return
+            self._listening = True
+            # Direct: runs on the worker thread while the queue lock is held, so it only wakes us up.
+            self._queue.status_changed_signal.connect(self._on_status_changed, Qt.DirectConnection)
+            if self._queue.running_job() is not None:
+                self._on_status_changed(-1, ExpStatus.RUNNING)
 
     # ----------------------------------------------------------------- settings
     @property
@@ -75,6 +97,8 @@ class JobWatchdog:
     @limit.setter
     def limit(self, seconds: float | None) -> None:
         self._limit = check_limit(seconds)
+        if self._limit is not None:
+            self._listen()
         self._wake(start=self._limit is not None)
 
     def set_time_limit(self, exp: Experiment, seconds: float | None) -> None:
@@ -86,6 +110,7 @@ class JobWatchdog:
             self._limits.pop(exp, None)
         else:
             self._limits[exp] = seconds
+            self._listen()
         self._wake(start=seconds is not None)
 
     def limit_for(self, exp: Experiment) -> float | None:
@@ -124,10 +149,13 @@ class JobWatchdog:
             self._stop = True
             self._cond.notify_all()
             thread = self._thread
-        try:
-            self._queue.status_changed_signal.disconnect(self._on_status_changed)
-        except (TypeError, RuntimeError):
-            pass
+        with self._queue.changed:
+            listening, self._listening = self._listening, False
+        if listening:
+            try:
+                self._queue.status_changed_signal.disconnect(self._on_status_changed)
+            except (TypeError, RuntimeError):
+                pass
         if thread is not None:
             thread.join(timeout)
             return not thread.is_alive()

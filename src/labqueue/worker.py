@@ -83,24 +83,40 @@ class Worker(QObject):
     def _should_stop(self) -> bool:
         return self._stop or (self._drain and (not self.job_q.qsize("queued") or not self.running.is_set()))
 
-    def process(self) -> None:
-        """Run jobs until ``stop()``; waits on a condition, never polls."""
-        self._thread_id = threading.get_ident()
+    def _take_next(self) -> Experiment | None:
+        """Under the queue lock: start the next job if one may start now, else None."""
         q = self.job_q
+        if self._should_stop() or not self.running.is_set() or not q.qsize("queued"):
+            return None
+        exp = q.get_next_job()
+        for event in self.abort_events:  # an abort asked for while idle must not hit this job
+            if event.is_set():
+                event.clear()
+        return exp
+
+    def process(self) -> None:
+        """Run jobs until ``stop()``; waits on a condition, never polls.
+
+        Finishing one job and starting the next share one hold of the queue lock, so a burst of
+        short jobs costs one lock round trip per job.
+        """
+        self._thread_id = threading.get_ident()
+        cond = self.job_q.changed
+        exp = None
         while True:
-            with q.changed:
-                while not self._should_stop() and not (self.running.is_set() and q.qsize("queued")):
-                    q.changed.wait()
-                if self._should_stop():
+            if exp is None:
+                with cond:
+                    exp = self._take_next()
+                    while exp is None and not self._should_stop():
+                        cond.wait()
+                        exp = self._take_next()
+                if exp is None:
                     break
-                exp = q.get_next_job()
-                for event in self.abort_events:
-                    if event.is_set():
-                        event.clear()
-            self._run(exp)
+            exp = self._run(exp)
         self._thread_id = None
 
-    def _run(self, exp: Experiment) -> None:
+    def _run(self, exp: Experiment) -> Experiment | None:
+        """Run ``exp``, record its outcome, and return the next job if it could start at once."""
         if logger.isEnabledFor(logging.INFO):
             logger.info("Started: %s", exp.call_text, extra={"experiment": exp})
         failure: BaseException | None = None
@@ -112,23 +128,26 @@ class Worker(QObject):
             # Logged before the job is marked done, so the record exists when result() raises.
             logger.error("Failed: %s after %.3g s: %s: %s", exp.call_text, exp.duration, type(exc).__name__,
                          exc, exc_info=exc, extra={"experiment": exp})
-        q = self.job_q
-        with q.changed:
-            aborted = any(event.is_set() for event in self.abort_events)
+        if failure is None and result is not None:
+            self.result_q.put(result)  # before the job is done: result() and result_q agree
+        with self.job_q.changed:
+            aborted = False
             for event in self.abort_events:
                 if event.is_set():
+                    aborted = True
                     event.clear()
             if failure is not None:
                 if self.pause_on_failure:
                     self.running.clear()
                 status, value = ExpStatus.FAILED, failure
             else:
-                if result is not None:
-                    self.result_q.put(result)
                 status, value = (ExpStatus.ABORTED if aborted else ExpStatus.FINISHED), result
-            _, callbacks = q._finish_running(status, value)
+            _, callbacks = self.job_q._finish_running(status, value)
+            nxt = self._take_next()
         self._log_outcome(exp, status)
-        exp._run_callbacks(callbacks)
+        if callbacks:
+            exp._run_callbacks(callbacks)
+        return nxt
 
     def _log_outcome(self, exp: Experiment, status: ExpStatus) -> None:
         extra = {"experiment": exp}
