@@ -13,10 +13,12 @@ from __future__ import annotations
 import math
 import queue as _queue_module
 import threading
+import weakref
 from typing import Any
 
 from qtpy.QtCore import QMetaMethod, QObject, Signal
 
+from labqueue.change_feed import ChangeFeed
 from labqueue.experiment import DONE_STATUSES, Experiment, ExpStatus
 
 __all__ = ["ExperimentQueue"]
@@ -52,6 +54,8 @@ class ExperimentQueue(QObject):
         #: signal name -> number of connections; emitting a Qt signal costs about a microsecond even
         #: when nobody listens, so the hot paths skip signals without receivers.
         self._listeners: dict[str, int] = {}
+        #: Weak references to the ChangeFeeds of views (see change_feed()).
+        self._feeds: tuple[weakref.ref, ...] = ()
         self._lock = threading.RLock()
         #: Notified on every change that could let the worker start a job.
         self.changed = threading.Condition(self._lock)
@@ -68,6 +72,25 @@ class ExperimentQueue(QObject):
         """Qt calls this on every disconnect."""
         name = bytes(signal.name()).decode()
         self._listeners[name] = self._listeners.get(name, 0) - 1
+
+    def change_feed(self) -> ChangeFeed:
+        """A new :class:`ChangeFeed` of every later change: one event per burst instead of one per change.
+
+        Take a snapshot of ``queue`` under ``changed`` (the queue's lock) in the same block, so
+        every change is either in the snapshot or in the feed. The queue keeps only a weak
+        reference: the feed lives as long as its view holds it.
+        """
+        with self._lock:
+            feed = ChangeFeed()
+            self._feeds = tuple(r for r in self._feeds if r() is not None) + (weakref.ref(feed),)
+        return feed
+
+    def _record(self, *change: Any) -> None:
+        """Append ``change`` to every live feed (under the lock)."""
+        for ref in self._feeds:
+            feed = ref()
+            if feed is not None:
+                feed._append(change)
 
     # ----------------------------------------------------------------- reading
     @property
@@ -119,6 +142,8 @@ class ExperimentQueue(QObject):
             listeners = self._listeners
             if listeners.get("inserted_signal"):
                 self.inserted_signal.emit(index, exp)
+            if self._feeds:
+                self._record("inserted", index, exp)
             if listeners.get("added_signal"):
                 self.added_signal.emit(index)
             self.changed.notify_all()
@@ -136,6 +161,8 @@ class ExperimentQueue(QObject):
             self._n_running = 1
             if self._listeners.get("status_changed_signal"):
                 self.status_changed_signal.emit(index, ExpStatus.RUNNING)
+            if self._feeds:
+                self._record("status_changed", index, ExpStatus.RUNNING)
             return exp
 
     def job_done(self, exit_status: ExpStatus, result: Any = None) -> None:
@@ -163,6 +190,8 @@ class ExperimentQueue(QObject):
             self._n_history += 1
             if self._listeners.get("status_changed_signal"):
                 self.status_changed_signal.emit(index, exit_status)
+            if self._feeds:
+                self._record("status_changed", index, exit_status)
             self.changed.notify_all()
         return exp, callbacks
 
@@ -180,6 +209,8 @@ class ExperimentQueue(QObject):
             exp._progress = fraction
             exp._progress_message = str(message)
             self.progress_signal.emit(index, fraction, exp._progress_message)
+            if self._feeds:
+                self._record("progress", index, fraction, exp._progress_message)
 
     # ----------------------------------------------------------------- removing / moving
     def _normalise(self, name: str, i: int) -> int:
@@ -225,6 +256,8 @@ class ExperimentQueue(QObject):
         for exp in removed:
             exp._queue = None
         self.removed_range_signal.emit(first, last)
+        if self._feeds:
+            self._record("removed_range", first, last)
         if self._listeners.get("removed_signal"):
             for index in range(last, first - 1, -1):
                 self.removed_signal.emit(index)
@@ -259,3 +292,5 @@ class ExperimentQueue(QObject):
                 return
             self._items.insert(dst, self._items.pop(src))
             self.moved_signal.emit(src, dst)
+            if self._feeds:
+                self._record("moved", src, dst)

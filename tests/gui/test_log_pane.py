@@ -132,7 +132,7 @@ def test_a_record_whose_message_cannot_be_formatted_still_shows():
 def test_signal_handler_snapshot_does_not_change_with_its_arguments(qtbot):
     handler = LogSignalHandler()
     got = []
-    handler.entry_signal.connect(got.append, Qt.QueuedConnection)
+    handler.entries_ready_signal.connect(lambda: got.extend(handler.take_entries()), Qt.QueuedConnection)
     handler.attach()
     try:
         data = [1]
@@ -142,3 +142,16 @@ def test_signal_handler_snapshot_does_not_change_with_its_arguments(qtbot):
     finally:
         handler.detach()
     assert got[0].message == "data [1]"
+
+
+def test_a_burst_of_records_reaches_the_pane_as_one_insertion_in_order(qtbot, pane):
+    """A job logging thousands of lines must not post one GUI event (and one row insert) per line."""
+    inserts = []
+    pane.model.rowsInserted.connect(lambda _parent, first, last: inserts.append(last - first + 1))
+    log = logging.getLogger("labqueue.test")
+    burst = threading.Thread(target=lambda: [log.warning("line %d", i) for i in range(300)])
+    burst.start()
+    burst.join()  # the GUI thread was blocked: every record is buffered before the pane sees one
+    qtbot.waitUntil(lambda: len(messages(pane)) >= 300)
+    assert [m for m in messages(pane) if m.startswith("line ")] == [f"line {i}" for i in range(300)]
+    assert inserts == [300]

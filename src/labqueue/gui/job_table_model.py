@@ -12,9 +12,11 @@ update the mirror.
 
 from __future__ import annotations
 
+import collections
 import enum
 import json
 import os
+import time
 import uuid
 import weakref
 from collections.abc import Iterable, Sequence
@@ -64,6 +66,8 @@ _HEADERS = {
     Column.DURATION: "Duration", Column.RESULT: "Result / Error",
 }
 _LAST_COLUMN = max(Column)
+#: Seconds of queue changes applied per pass of the event loop (keeps the window responsive).
+_SLICE_S = 0.008
 _DISPLAY, _DECORATION, _TOOLTIP = int(Qt.DisplayRole), int(Qt.DecorationRole), int(Qt.ToolTipRole)
 _BACKGROUND, _FOREGROUND, _ALIGNMENT = int(Qt.BackgroundRole), int(Qt.ForegroundRole), int(Qt.TextAlignmentRole)
 _ANSWERED_ROLES = frozenset({_DISPLAY, _DECORATION, _TOOLTIP, _BACKGROUND, _FOREGROUND, _ALIGNMENT, EXPERIMENT_ROLE})
@@ -100,18 +104,22 @@ class JobTableModel(QAbstractTableModel):
         self._timer.setInterval(1000)
         self._timer.timeout.connect(self._refresh_running_row)
         self._flush_requested_signal.connect(self._on_flush_requested, Qt.QueuedConnection)
-        queued = Qt.QueuedConnection
-        # Snapshot and connect under the queue's lock: every change before the snapshot is in it and
-        # its signal was emitted before we connected; every later change reaches us as a signal.
+        # Snapshot and subscribe under the queue's lock: every change before the snapshot is in it,
+        # every later change is in the feed, in the order the queue made them. The feed posts one
+        # event per burst of changes (not one per change), so a stream of jobs cannot starve the
+        # event loop of its timers and repaints.
         with job_queue.changed:
             self._rows: list[Experiment] = job_queue.queue
             if job_queue.running_job() is not None:
                 self._running_row = job_queue.first_queued_index - 1
-            job_queue.inserted_signal.connect(self._on_inserted, queued)
-            job_queue.removed_range_signal.connect(self._on_removed_range, queued)
-            job_queue.status_changed_signal.connect(self._on_status_changed, queued)
-            job_queue.moved_signal.connect(self._on_moved, queued)
-            job_queue.progress_signal.connect(self._on_progress, queued)
+            self._feed = job_queue.change_feed()
+            self._feed.ready_signal.connect(self._apply_changes, Qt.QueuedConnection)
+        self._backlog: collections.deque[tuple] = collections.deque()  # taken from the feed, not applied yet
+        self._continuation_pending = False
+        self._handlers = {
+            "inserted": self._on_inserted, "removed_range": self._on_removed_range,
+            "status_changed": self._on_status_changed, "moved": self._on_moved, "progress": self._on_progress,
+        }
         if self._running_row >= 0:
             self._timer.start()
 
@@ -267,6 +275,31 @@ class JobTableModel(QAbstractTableModel):
         if self._announce_running and 0 <= self._running_row < len(self._rows):
             self._announce_running = False
             self.running_row_changed_signal.emit(self._running_row)
+
+    def _apply_changes(self) -> None:
+        """Apply the queue's changes since the last batch, in order (``ChangeFeed``).
+
+        At most ~``_SLICE_S`` of work per call: the rest waits for a zero timer, so timers,
+        repaints and clicks get their turn while thousands of jobs stream through.
+        """
+        backlog = self._backlog
+        backlog.extend(self._feed.take())
+        handlers = self._handlers
+        deadline = time.perf_counter() + _SLICE_S
+        done = 0
+        while backlog:
+            kind, *args = backlog.popleft()
+            handlers[kind](*args)
+            done += 1
+            if not done % 32 and backlog and time.perf_counter() > deadline:
+                if not self._continuation_pending:
+                    self._continuation_pending = True
+                    QTimer.singleShot(0, self._continue_changes)
+                return
+
+    def _continue_changes(self) -> None:
+        self._continuation_pending = False
+        self._apply_changes()
 
     def _on_inserted(self, index: int, exp: Experiment) -> None:
         if index != len(self._rows) + len(self._pending):  # put() always appends; be exact anyway

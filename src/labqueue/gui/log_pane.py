@@ -52,15 +52,22 @@ class LogEntryModel(QAbstractTableModel):
 
     def append(self, entry: LogEntry) -> None:
         """Add an entry at the end; drops the oldest ones beyond ``max_entries``."""
-        excess = len(self._entries) + 1 - self.max_entries
+        self.extend([entry])
+
+    def extend(self, entries: list[LogEntry]) -> None:
+        """Add entries at the end in one insertion; drops the oldest beyond ``max_entries``."""
+        entries = entries[-self.max_entries:]
+        if not entries:
+            return
+        excess = len(self._entries) + len(entries) - self.max_entries
         if excess > 0:
-            drop = max(excess, self.max_entries // 10)  # drop in batches, not one row per record
+            drop = min(len(self._entries), max(excess, self.max_entries // 10))  # in batches, not per record
             self.beginRemoveRows(QModelIndex(), 0, drop - 1)
             del self._entries[:drop]
             self.endRemoveRows()
         row = len(self._entries)
-        self.beginInsertRows(QModelIndex(), row, row)
-        self._entries.append(entry)
+        self.beginInsertRows(QModelIndex(), row, row + len(entries) - 1)
+        self._entries.extend(entries)
         self.endInsertRows()
 
     def clear(self) -> None:
@@ -179,7 +186,7 @@ class LogPane(QWidget):
         is_job_thread = manager.worker.in_worker_thread if manager is not None else None
         self.handler = LogSignalHandler(is_job_thread, self)
         # Queued always, also for records logged on this thread: entries stay in logging order.
-        self.handler.entry_signal.connect(self._add_entry, Qt.QueuedConnection)
+        self.handler.entries_ready_signal.connect(self._add_entries, Qt.QueuedConnection)
         self.handler.attach()
 
     def visible_entries(self) -> list[LogEntry]:
@@ -189,10 +196,13 @@ class LogPane(QWidget):
     def _level_chosen(self, label: str) -> None:
         self._filter.set_min_level(LEVEL_CHOICES.get(label, logging.INFO))
 
-    def _add_entry(self, entry: LogEntry) -> None:
+    def _add_entries(self) -> None:
+        entries = self.handler.take_entries()
+        if not entries:
+            return
         bar = self.view.verticalScrollBar()
         at_bottom = bar.value() >= bar.maximum() - 2
-        self.model.append(entry)
+        self.model.extend(entries)
         if at_bottom:
             self.view.scrollToBottom()
 

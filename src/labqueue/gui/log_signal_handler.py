@@ -12,6 +12,7 @@ Nothing is attached on import: :meth:`LogSignalHandler.attach` adds the logging 
 from __future__ import annotations
 
 import logging
+import threading
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -74,7 +75,11 @@ class _ForwardingHandler(logging.Handler):
 
 
 class LogSignalHandler(QObject):
-    """Emits ``entry_signal(LogEntry)`` for records of the "labqueue" loggers and of jobs.
+    """Collects LogEntry snapshots of records of the "labqueue" loggers and of jobs.
+
+    ``entries_ready_signal`` is emitted when the first entry arrives after :meth:`take_entries`:
+    one signal per burst of records, not one per record, so a stream of jobs logging from the
+    worker thread cannot flood the GUI thread's event queue.
 
     ``is_job_thread()`` tells, on the logging thread, whether a job is running there (e.g.
     ``manager.worker.in_worker_thread``): records of any logger logged inside a job are taken,
@@ -82,12 +87,14 @@ class LogSignalHandler(QObject):
     "labqueue" logger lets INFO records through (job started / finished, pause, resume).
     """
 
-    entry_signal = Signal(object)
+    entries_ready_signal = Signal()
 
     def __init__(self, is_job_thread: Callable[[], bool] | None = None, parent: QObject | None = None):
         super().__init__(parent)
         self._is_job_thread = is_job_thread
         self._attached: list[tuple[logging.Logger, logging.Handler]] = []
+        self._buffer_lock = threading.Lock()
+        self._buffer: list[LogEntry] = []
         self._level_set: int | None = None
         self._level_before = logging.NOTSET
 
@@ -100,9 +107,9 @@ class LogSignalHandler(QObject):
         if self._attached:
             return
         labqueue_logger = logging.getLogger(_LABQUEUE)
-        targets = [(labqueue_logger, _ForwardingHandler(self.entry_signal.emit, lambda r: True))]
+        targets = [(labqueue_logger, _ForwardingHandler(self._collect, lambda r: True))]
         if self._is_job_thread is not None:
-            targets.append((logging.getLogger(), _ForwardingHandler(self.entry_signal.emit, self._from_job)))
+            targets.append((logging.getLogger(), _ForwardingHandler(self._collect, self._from_job)))
         for logger, handler in targets:
             logger.addHandler(handler)
         self._attached = targets
@@ -122,6 +129,20 @@ class LogSignalHandler(QObject):
             if labqueue_logger.level == self._level_set and not labqueue_logger.handlers:
                 labqueue_logger.setLevel(self._level_before)
             self._level_set = None
+
+    def _collect(self, entry: LogEntry) -> None:
+        """Called on the logging thread: buffer the entry; signal the first of a burst."""
+        with self._buffer_lock:
+            self._buffer.append(entry)
+            first = len(self._buffer) == 1
+        if first:
+            self.entries_ready_signal.emit()
+
+    def take_entries(self) -> list[LogEntry]:
+        """The entries collected since the last call, oldest first."""
+        with self._buffer_lock:
+            entries, self._buffer = self._buffer, []
+        return entries
 
     def _from_job(self, record: logging.LogRecord) -> bool:
         # "labqueue" records arrive through the handler on that logger; take each record once.
