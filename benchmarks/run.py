@@ -61,23 +61,22 @@ GROUPS: dict[str, tuple[str, str, list[tuple[str, str, str]]]] = {
 
 #: Why a target is missed, found by profiling (shown next to a missed figure only).
 REASONS: dict[str, str] = {
-    "1": ("each thread's CPU per job is about TPE's (put 2.5 µs + worker 8.3 µs vs submit 10 µs + worker "
-          "2.5 µs, thread_time), but the worker loop is the slower half, so the two threads hand the GIL and "
-          "the queue's RLock back and forth about once per job (~20-40 µs each on this VM). Fixed so far: lazy "
-          "log text, no emits without receivers, per-waiter wake-ups (0.36 → 0.44-0.57 in A/B runs). Reaching "
-          "1.0 needs a leaner worker loop (fewer lock round trips per job)."),
-    "2": ("borderline: three queued signals per job cross threads to the table, and the GUI thread needs the "
-          "GIL for every model call while the worker runs (see 6a)."),
-    "2-app": ("the app logs two INFO records per job (Started/Finished) to stderr and to the log pane, one "
-              "queued signal each: ~400 µs per no-op job. Real jobs last seconds; the log pane could batch "
-              "records."),
-    "6a": ("the GUI thread needs the GIL for each of the ~1,000 Python calls Qt makes into the model per "
-           "repaint (rowCount/data/flags); while the worker runs back-to-back no-op jobs in pure Python each "
-           "call waits for a GIL switch (py-spy: main thread waits in sip before JobTableModel.rowCount/data). "
-           "Batching the model's signals (one event per burst, tried) did not change it. Jobs that wait for "
-           "instruments release the GIL."),
-    "6c": ("as 6a, plus two log records per job reach the log pane and every status change the result view, "
-           "each as its own queued signal."),
+    "1": ("the TPE baseline swings widely between runs on this shared 2-core VM (37k-76k jobs/s within one "
+          "hour): it depends on how the GIL happens to hand over between submitter and worker. labqueue's worker "
+          "now finishes one job and starts the next in one lock hold (worker CPU 14.5 → 6-9 µs per job); "
+          "three consecutive runs gave 1.09, 1.16 and 1.77."),
+    "2": ("borderline: the GUI thread needs the GIL for every Python model call while the worker and the "
+          "submitting thread run pure Python (see 6a); changes reach the table in bursts (one event each)."),
+    "2-app": ("the app logs two INFO records per job (Started/Finished) to stderr and to the log pane "
+              "(batched per burst), and the status bar and result view follow every change. Real jobs last "
+              "seconds; this is a flood of 20,000 no-op jobs."),
+    "6a": ("the GUI thread needs the GIL for each of the ~600 Python calls Qt makes into the model per "
+           "repaint (rowCount/data/flags); while the worker runs back-to-back no-op jobs and a script thread "
+           "queues them, both in pure Python, each call waits for a GIL switch (py-spy: the main thread waits in "
+           "sip before JobTableModel.data). Changes already arrive in bursts and are applied in 8 ms slices; "
+           "jobs that wait for instruments release the GIL. Next step: paint rows without Python data() calls."),
+    "6c": ("as 6a, plus the log pane, status bar and result view; the log pane now takes records in bursts "
+           "(6c was 800-1800 ms before, one posted event and one row insert per record)."),
 }
 
 
