@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 from collections.abc import Callable
 
 from qtpy.QtCore import QEventLoop, QObject, Qt, QTimer, Signal
@@ -161,7 +162,12 @@ def figure_window_throughput(n: int = 20_000, repeats: int = 3, full: bool = Fal
     ).evaluate()
 
 
-def tick_gaps(view: BenchWindow, n_jobs: int, idle_s: float = 0.0) -> list[float]:
+def short_job() -> None:
+    """Stands in for a quick instrument call: 2 ms waiting on I/O (the GIL is released)."""
+    time.sleep(0.002)
+
+
+def tick_gaps(view: BenchWindow, n_jobs: int, idle_s: float = 0.0, job: Callable[[], None] = noop) -> list[float]:
     """Gaps (s) between ticks of a 1 ms GUI timer while ``n_jobs`` jobs stream through (or idle)."""
     ticks: list[float] = []
     timer = QTimer()
@@ -169,7 +175,7 @@ def tick_gaps(view: BenchWindow, n_jobs: int, idle_s: float = 0.0) -> list[float
     timer.timeout.connect(lambda: ticks.append(clock()))
     timer.start(1)
     if n_jobs:
-        submit = view.manager.queued_exec(noop)
+        submit = view.manager.queued_exec(job)
         rows = view.model.rowCount() + n_jobs
         last: list[Experiment] = []
 
@@ -191,12 +197,12 @@ def tick_gaps(view: BenchWindow, n_jobs: int, idle_s: float = 0.0) -> list[float
     return [b - a for a, b in zip(ticks, ticks[1:], strict=False)]
 
 
-def figure_responsiveness(n: int = 10_000, full: bool = False) -> list[Figure]:
+def figure_responsiveness(n: int = 10_000, full: bool = False, realistic: bool = False) -> list[Figure]:
     with Manager() as manager:
         view = BenchWindow(manager, full=full)
         try:
             start = clock()
-            busy = tick_gaps(view, n)
+            busy = tick_gaps(view, n, job=short_job if realistic else noop)
             idle = tick_gaps(view, 0, idle_s=min(clock() - start, 3.0))
         finally:
             view.close()
@@ -204,6 +210,9 @@ def figure_responsiveness(n: int = 10_000, full: bool = False) -> list[Figure]:
     idle_ms = [g * 1e3 for g in idle]
     what = "the whole MainWindow as `labqueue` runs it (INFO log)" if full else "the main window's table"
     keys = ("6c", "6d") if full else ("6a", "6b")
+    if realistic:
+        what += ", each job 2 ms of I/O"
+        keys = ("6e", "6f")
     details = {"jobs": n, "timer ticks": len(busy), "seconds": round(sum(busy), 2)}
     return [
         Figure(keys[0], f"Event-loop stall p99 (1 ms timer gaps) while {n:,} jobs stream through {what}", "ms",
@@ -230,3 +239,7 @@ def table_stall_figures() -> list[Figure]:
 
 def app_stall_figures() -> list[Figure]:
     return figure_responsiveness(size(10_000), full=True)
+
+
+def realistic_stall_figures() -> list[Figure]:
+    return figure_responsiveness(size(1_000), full=True, realistic=True)

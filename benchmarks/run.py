@@ -55,6 +55,9 @@ GROUPS: dict[str, tuple[str, str, list[tuple[str, str, str]]]] = {
     "app-stall": ("bench_gui", "app_stall_figures", [
         ("6c", "Event-loop stall p99 while 10,000 jobs stream through the whole app", "ms"),
         ("6d", "Longest event-loop stall while 10,000 jobs stream through the whole app", "ms")]),
+    "app-stall-io": ("bench_gui", "realistic_stall_figures", [
+        ("6e", "Event-loop stall p99 while 1,000 jobs of 2 ms I/O stream through the whole app", "ms"),
+        ("6f", "Longest event-loop stall while 1,000 jobs of 2 ms I/O stream through the whole app", "ms")]),
     "startup": ("bench_startup", "figures", [
         ("8", "Cold start: process start to window + console ready", "s")]),
 }

@@ -18,8 +18,8 @@ sys.path.insert(0, str(BENCH_DIR))
 from figure import Check, Figure, not_measured  # noqa: E402
 from report import END_MARK, START_MARK, markdown_table, update_readme  # noqa: E402
 
-EXPECTED_KEYS = {"1", "1-ref", "2", "2-app", "3a", "3b", "4", "5a", "5b", "5c", "5d", "6a", "6b", "6c", "6d", "7",
-                 "8"}
+EXPECTED_KEYS = {"1", "1-ref", "2", "2-app", "3a", "3b", "4", "5a", "5b", "5c", "5d",
+                 "6a", "6b", "6c", "6d", "6e", "6f", "7", "8"}
 
 
 @pytest.fixture
