@@ -126,7 +126,7 @@ class JobTableView(QTableView):
         header.setStretchLastSection(True)
         # Default widths for a typical call (the window saves the user's own); Result / Error stretches.
         samples = {
-            Column.STATUS: "40 % · 1 min 05 s left", Column.CALL: "sweep_field(0.0, 1.0, st",
+            Column.STATUS: "40 % · 1 min 05 s left", Column.CALL: "Magnet.sweep_field(0.0, 1.0, steps=25, sec",
             Column.QUEUED: "00:00:00", Column.STARTED: "00:00:00", Column.DURATION: "10 min 00 s",
         }
         for column, sample in samples.items():
