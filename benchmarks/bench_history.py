@@ -12,9 +12,10 @@ import gc
 import tracemalloc
 from concurrent.futures import ThreadPoolExecutor
 
+from bench_throughput import time_batch, time_labqueue
 from figure import Check, Figure
 from labqueue.manager import Experiment, ExpStatus, Manager
-from timing import best_of, clock, noop, repeats, size
+from timing import best_of, noop, repeats, size
 
 
 def fill_history(manager: Manager, n: int) -> None:
@@ -28,27 +29,13 @@ def fill_history(manager: Manager, n: int) -> None:
     manager.resume_worker()
 
 
-def time_batch(manager: Manager, n: int) -> float:
-    """Seconds to submit ``n`` no-op jobs and wait for all of them."""
-    submit = manager.queued_exec(noop)
-    start = clock()
-    jobs = [submit() for _ in range(n)]
-    for job in jobs:
-        job.result()
-    return clock() - start
-
-
-def _time_fresh(n: int) -> float:
-    with Manager() as manager:
-        return time_batch(manager, n)
-
 
 def figure_history_cost(history: int = 100_000, batch: int = 5_000, repeats: int = 3) -> Figure:
     with Manager() as long_manager:
         fill_history(long_manager, history)
         best = best_of(repeats, {
             "long": lambda: time_batch(long_manager, batch),
-            "empty": lambda: _time_fresh(batch),
+            "empty": lambda: time_labqueue(batch),
         })
     per_job_us = {name: seconds / batch * 1e6 for name, seconds in best.items()}
     return Figure(

@@ -16,15 +16,20 @@ from labqueue.manager import Manager
 from timing import best_of, clock, noop, repeats, size
 
 
+def time_batch(manager: Manager, n: int) -> float:
+    """Seconds to submit ``n`` no-op jobs to ``manager`` and wait for all of them."""
+    submit = manager.queued_exec(noop)
+    start = clock()
+    jobs = [submit() for _ in range(n)]
+    for job in jobs:
+        job.result()
+    return clock() - start
+
+
 def time_labqueue(n: int) -> float:
-    """Seconds to submit ``n`` no-op jobs to a Manager and wait for all of them."""
+    """Seconds to submit ``n`` no-op jobs to a fresh Manager and wait for all of them."""
     with Manager() as manager:
-        submit = manager.queued_exec(noop)
-        start = clock()
-        jobs = [submit() for _ in range(n)]
-        for job in jobs:
-            job.result()
-        return clock() - start
+        return time_batch(manager, n)
 
 
 def time_thread_pool(n: int) -> float:

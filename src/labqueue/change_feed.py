@@ -1,11 +1,12 @@
-"""A view's feed of queue changes, delivered in batches: :class:`ChangeFeed`.
+"""Items made on any thread, delivered to the GUI thread in bursts: :class:`ChangeFeed`.
 
 A view that mirrors an ExperimentQueue through one queued signal per change makes the GUI thread
 run a Python slot per change. While a worker streams thousands of jobs, those events arrive as
 fast as the GUI thread can handle them, so Qt never gets to its timers and painting: the window
 freezes until the stream ends. A feed instead collects the changes (in the order the queue made
 them, under its lock) and emits ``ready_signal`` only when the first change arrives after a
-:meth:`ChangeFeed.take`: one event per burst, however long the burst.
+:meth:`ChangeFeed.take`: one event per burst, however long the burst. The log pane uses a
+feed of the same kind for log records.
 """
 
 from __future__ import annotations
@@ -34,17 +35,17 @@ class ChangeFeed(QObject):
         # A lock of its own, held only to append or swap the list: take() must not wait for the
         # queue's lock, which a worker running short jobs holds most of the time.
         self._lock = threading.Lock()
-        self._changes: list[tuple] = []
+        self._changes: list = []
 
-    def _append(self, change: tuple) -> None:
-        """Called by the queue, under the queue's lock (so changes keep the queue's order)."""
+    def append(self, change: object) -> None:
+        """Add an item; the queue calls it under its lock, so changes keep the queue's order."""
         with self._lock:
             self._changes.append(change)
             first = len(self._changes) == 1
         if first:
             self.ready_signal.emit()
 
-    def take(self) -> list[tuple]:
+    def take(self) -> list:
         """All changes since the last call, oldest first (the feed is then empty)."""
         with self._lock:
             changes, self._changes = self._changes, []

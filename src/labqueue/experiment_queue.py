@@ -90,7 +90,7 @@ class ExperimentQueue(QObject):
         for ref in self._feeds:
             feed = ref()
             if feed is not None:
-                feed._append(change)
+                feed.append(change)
 
     # ----------------------------------------------------------------- reading
     @property

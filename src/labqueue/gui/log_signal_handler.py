@@ -12,12 +12,13 @@ Nothing is attached on import: :meth:`LogSignalHandler.attach` adds the logging 
 from __future__ import annotations
 
 import logging
-import threading
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from qtpy.QtCore import QObject, Signal
+from qtpy.QtCore import QObject
+
+from labqueue.change_feed import ChangeFeed
 
 __all__ = ["LogEntry", "LogSignalHandler"]
 
@@ -87,14 +88,13 @@ class LogSignalHandler(QObject):
     "labqueue" logger lets INFO records through (job started / finished, pause, resume).
     """
 
-    entries_ready_signal = Signal()
-
     def __init__(self, is_job_thread: Callable[[], bool] | None = None, parent: QObject | None = None):
         super().__init__(parent)
         self._is_job_thread = is_job_thread
         self._attached: list[tuple[logging.Logger, logging.Handler]] = []
-        self._buffer_lock = threading.Lock()
-        self._buffer: list[LogEntry] = []
+        self._entries = ChangeFeed()  # LogEntry objects, one ready signal per burst
+        #: Entries are waiting in take_entries() (emitted for the first one of a burst).
+        self.entries_ready_signal = self._entries.ready_signal
         self._level_set: int | None = None
         self._level_before = logging.NOTSET
 
@@ -131,18 +131,12 @@ class LogSignalHandler(QObject):
             self._level_set = None
 
     def _collect(self, entry: LogEntry) -> None:
-        """Called on the logging thread: buffer the entry; signal the first of a burst."""
-        with self._buffer_lock:
-            self._buffer.append(entry)
-            first = len(self._buffer) == 1
-        if first:
-            self.entries_ready_signal.emit()
+        """Called on the logging thread."""
+        self._entries.append(entry)
 
     def take_entries(self) -> list[LogEntry]:
         """The entries collected since the last call, oldest first."""
-        with self._buffer_lock:
-            entries, self._buffer = self._buffer, []
-        return entries
+        return self._entries.take()
 
     def _from_job(self, record: logging.LogRecord) -> bool:
         # "labqueue" records arrive through the handler on that logger; take each record once.
