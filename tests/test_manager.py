@@ -236,3 +236,84 @@ def test_context_manager_joins_the_worker():
         assert exp.result(timeout=5) == 3
     assert manager.worker.thread() is not None
     assert manager.join(timeout=0)
+
+
+def test_shutdown_from_inside_a_job_does_not_hang_and_join_there_is_refused(manager):
+    seen = {}
+
+    def stop_from_inside():
+        try:
+            manager.join(timeout=1)
+        except RuntimeError as exc:
+            seen["join"] = str(exc)
+        seen["shutdown"] = manager.shutdown(wait=True)
+        return "done"
+
+    exp = manager.queued_exec(stop_from_inside)()
+    assert exp.result(timeout=5) == "done"
+    assert "worker thread" in seen["join"] and seen["shutdown"] is False
+    assert manager.join(timeout=5)
+
+
+def test_nothing_can_be_queued_after_shutdown(manager):
+    manager.shutdown()
+    with pytest.raises(RuntimeError, match="shut down"):
+        manager.queued_exec(print)("late")
+    with pytest.raises(RuntimeError, match="shut down"):
+        manager.job_queue.put(Experiment(print))
+    assert manager.job_queue.qsize() == 0
+
+
+def test_queued_exec_in_a_done_callback_queues_instead_of_running_inline(manager):
+    second = []
+
+    @manager.queued_exec
+    def step(name):
+        return name
+
+    first = step("first")
+    first.add_done_callback(lambda _e: second.append(step("second")))
+    assert first.result(timeout=5) == "first"
+    # the callback runs on the worker thread, but outside the job: it must queue, not run inline
+    assert isinstance(second[0], Experiment)
+    assert second[0].result(timeout=5) == "second"
+    assert [e.call_text for e in manager.job_queue.queue] == ["step('first')", "step('second')"]
+
+
+def test_a_bad_setting_leaves_no_handler_or_file_behind(tmp_path):
+    labqueue_logger, root = logging.getLogger("labqueue"), logging.getLogger()
+    before = (list(labqueue_logger.handlers), list(root.handlers))
+    with pytest.raises(ValueError):
+        Manager(log_file_dir=tmp_path / "logs", email_handler_level="LOUD")
+    with pytest.raises(ValueError):
+        Manager(notify_address=["not an address"], log_file_dir=tmp_path / "logs")
+    assert (labqueue_logger.handlers, root.handlers) == before
+    assert not (tmp_path / "logs").exists()
+
+
+def test_cancel_racing_put_never_lets_a_cancelled_job_run(manager):
+    manager.pause_worker()
+    for _ in range(2000):
+        exp = Experiment(int)
+        barrier = threading.Barrier(2)
+        outcome = {}
+
+        def put(exp=exp, barrier=barrier, outcome=outcome):
+            barrier.wait()
+            try:
+                manager.job_queue.put(exp)
+                outcome["put"] = True
+            except ValueError:
+                outcome["put"] = False
+
+        t = threading.Thread(target=put)
+        t.start()
+        barrier.wait()
+        cancelled = exp.cancel()
+        t.join()
+        in_queue = any(e is exp for e in manager.job_queue.queue)
+        if cancelled:
+            assert exp.status is ExpStatus.CANCELLED and not in_queue
+        else:
+            assert outcome["put"] and in_queue and exp.status is ExpStatus.QUEUED
+    manager.clear_all_jobs()

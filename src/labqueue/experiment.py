@@ -56,6 +56,14 @@ def set_wait_hook(hook: Callable[[Experiment, float | None], bool | None] | None
     _wait_hook = hook
 
 
+# The "full" text (tooltips, result pane, e-mails) is long but bounded: a job given a list of two
+# million points must not make every hover build a 20 MB string.
+_long_repr = reprlib.Repr()
+_long_repr.maxstring = _long_repr.maxother = 2000
+_long_repr.maxlist = _long_repr.maxtuple = _long_repr.maxdict = _long_repr.maxset = 100
+_long_repr.maxdeque = _long_repr.maxarray = 100
+_long_repr.maxlevel = 4
+
 _short_repr = reprlib.Repr()
 _short_repr.maxstring = 40
 _short_repr.maxother = 40
@@ -66,7 +74,7 @@ _short_repr.maxlevel = 2
 def _safe_repr(value: Any, full: bool = False) -> str:
     """repr() that never raises: a broken ``__repr__`` must not break a queue or a table."""
     try:
-        return repr(value) if full else _short_repr.repr(value)
+        return (_long_repr if full else _short_repr).repr(value)
     except Exception as exc:  # noqa: BLE001 - any user __repr__ may fail
         return f"<{type(value).__name__} (repr failed: {type(exc).__name__})>"
 
@@ -175,7 +183,7 @@ class Experiment:
         return self._call_text
 
     def full_call_text(self) -> str:
-        """Display text of the call with every argument's full repr."""
+        """Display text of the call with each argument's repr (long, but capped at ~2,000 characters)."""
         return self._format_call(full=True)
 
     def _format_call(self, full: bool) -> str:
@@ -257,7 +265,8 @@ class Experiment:
             return queue._cancel(self)
         callbacks = self._finish_if_queued()
         if callbacks is None:
-            return False
+            queue = self._queue  # put() claimed it meanwhile: cancel it there
+            return queue._cancel(self) if queue is not None else False
         self._run_callbacks(callbacks)
         return True
 
@@ -291,10 +300,26 @@ class Experiment:
         return callbacks or []
 
     def _finish_if_queued(self) -> list | None:
+        """Cancel an Experiment that is in no queue; None if it was not (or no longer) cancellable.
+
+        Checked and claimed in one hold of the state lock, so a concurrent ``put()`` (which claims
+        the job under the same lock) either wins and the queue cancels it, or sees it CANCELLED.
+        """
+        with _state:
+            if self._status is not ExpStatus.QUEUED or self._queue is not None:
+                return None
+            self._status = ExpStatus.CANCELLED
+        return self._finish(ExpStatus.CANCELLED)
+
+    def _claim_for(self, queue: object) -> None:
+        """Mark the job as held by ``queue`` (``put()``); ValueError if it cannot be."""
         with _state:
             if self._status is not ExpStatus.QUEUED:
-                return None
-        return self._finish(ExpStatus.CANCELLED)
+                raise ValueError(f"only QUEUED experiments can be put, {self.call_text} is "
+                                 f"{self._status.name}; put a copy: exp.copy()")
+            if self._queue is not None:
+                raise ValueError(f"{self.call_text} is already in a queue; put a copy: exp.copy()")
+            self._queue = queue
 
     def _run_callbacks(self, callbacks: list) -> None:
         for fn in callbacks:

@@ -62,6 +62,7 @@ class ExperimentQueue(QObject):
         self._items: list[Experiment] = []
         self._n_history = 0
         self._n_running = 0
+        self._closed = False
 
     def connectNotify(self, signal: QMetaMethod) -> None:  # noqa: N802 - Qt's name
         """Qt calls this on every connect: count the receivers of each signal."""
@@ -101,16 +102,23 @@ class ExperimentQueue(QObject):
 
     def qsize(self, status: str | None = None) -> int:
         """Number of jobs: ``'queued'``, ``'running'``, ``'history'`` or all (``None``)."""
-        if status is None:
-            return len(self._items)
-        if status == "queued":
-            return len(self._items) - self._n_history - self._n_running
-        if status == "running":
-            return self._n_running
-        if status == "history":
-            return self._n_history
+        with self._lock:  # the counters change together; never report a job twice
+            if status is None:
+                return len(self._items)
+            if status == "queued":
+                return len(self._items) - self._n_history - self._n_running
+            if status == "running":
+                return self._n_running
+            if status == "history":
+                return self._n_history
         raise ValueError(f"qsize status must be one of {', '.join(map(repr, _QSIZE_KEYS))} or None, "
                          f"got {status!r}")
+
+    def close(self) -> None:
+        """Refuse new jobs from now on (``put`` raises RuntimeError) and cancel the queued ones."""
+        with self._lock:
+            self._closed = True
+        self.clear()
 
     def __len__(self) -> int:
         return len(self._items)
@@ -131,12 +139,9 @@ class ExperimentQueue(QObject):
         if not isinstance(exp, Experiment):
             raise TypeError(f"ExperimentQueue.put() takes an Experiment, got {type(exp).__name__}")
         with self._lock:
-            if exp.status is not ExpStatus.QUEUED:
-                raise ValueError(f"only QUEUED experiments can be put, {exp.call_text} is "
-                                 f"{exp.status.name}; put a copy: exp.copy()")
-            if exp._queue is not None:
-                raise ValueError(f"{exp.call_text} is already in a queue; put a copy: exp.copy()")
-            exp._queue = self
+            if self._closed:
+                raise RuntimeError(f"cannot queue {exp.call_text}: its Manager has been shut down")
+            exp._claim_for(self)
             index = len(self._items)
             self._items.append(exp)
             listeners = self._listeners
@@ -234,14 +239,22 @@ class ExperimentQueue(QObject):
 
     def remove_items(self, i_start: int, i_end: int | None = None) -> None:
         """Remove queued jobs ``i_start..i_end`` (inclusive); nothing is removed on error."""
+        removed = self._take_items(i_start, i_end)
+        self._cancel_all(removed)
+
+    def _take_items(self, i_start: int, i_end: int | None = None) -> list[Experiment]:
+        """Remove queued jobs like remove_items() but leave cancelling them to the caller.
+
+        For callers that hold the lock across several removals: they call ``_cancel_all`` after
+        releasing it, so done callbacks never run under the queue lock.
+        """
         with self._lock:
             first = self._normalise("i_start", i_start)
             last = first if i_end is None else self._normalise("i_end", i_end)
             if last < first:
                 raise ValueError(f"i_end ({i_end}) comes before i_start ({i_start})")
             self._check_removable(first, last)
-            removed = self._remove_range(first, last)
-        self._cancel_all(removed)
+            return self._remove_range(first, last)
 
     def clear(self) -> None:
         """Remove every queued job (they become CANCELLED); the running job and history stay."""

@@ -54,8 +54,9 @@ class Manager(QObject):
         self.worker.pause_on_failure = pause_on_failure
         self.worker.add_running_listener(self.running_changed_signal.emit)
         self.running = self.worker.running
-        self._notify_address: list[str] = []
-        self._email_handler_level = logging.WARNING
+        # Checked before anything is set up, so a bad argument leaves no handler or file behind.
+        self._notify_address: list[str] = check_addresses(notify_address)
+        self._email_handler_level = check_level(email_handler_level)
         self._log_file_dir = Path(log_file_dir).expanduser() if log_file_dir is not None else None
         #: Log files, e-mail and the job watchdog (see labqueue.notifications); a given dir turns files on.
         self.notifications = Notifications(self, log_to_file=log_file_dir is not None)
@@ -79,7 +80,7 @@ class Manager(QObject):
 
         @functools.wraps(func)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            if self.worker.in_worker_thread():
+            if self.worker.in_job():
                 return func(*args, **kwargs)
             exp = Experiment(func, args, kwargs)
             self.job_queue.put(exp)
@@ -199,14 +200,24 @@ class Manager(QObject):
         """
         self._shut_down = True
         if cancel_pending:
-            self.job_queue.clear()
+            self.job_queue.close()  # cancels the queued jobs and refuses new ones
         if abort:
             self.abort_job()
         self.worker.stop(drain=not cancel_pending)
+        if self.worker.in_worker_thread():
+            return False  # called by a job or a done callback: the thread ends after it returns
         return self.join(timeout) if wait else self._thread.isFinished()
 
-    def join(self, timeout: float | None = None) -> bool:
-        """Wait for the worker thread to end (interruptible with Ctrl+C); True if it has."""
+    def join(self, timeout: float | None = None, *, wait_for_mail: bool = True) -> bool:
+        """Wait for the worker thread to end (interruptible with Ctrl+C); True if it has.
+
+        Then stops the notification threads; ``wait_for_mail=False`` does not wait for an e-mail
+        still being sent (the window uses it so that a dead mail server cannot freeze it; a
+        later ``join()`` waits for the mail).
+        """
+        if self.worker.in_worker_thread():
+            raise RuntimeError("join() was called from the worker thread (inside a job or a done "
+                               "callback); the worker cannot wait for itself")
         deadline_ms = None if timeout is None else int(timeout * 1000)
         waited = 0
         while not self._thread.wait(100):
@@ -214,8 +225,9 @@ class Manager(QObject):
             if deadline_ms is not None and waited >= deadline_ms:
                 return False
         _live_managers.discard(self)
-        self.job_queue.clear()  # anything a paused drain left behind
-        self.notifications.close(timeout)  # after the worker's last job events are logged and mailed
+        self.job_queue.close()  # anything a paused drain left behind; no new jobs after this
+        # After the worker's last job events are logged and mailed.
+        self.notifications.close(timeout if wait_for_mail else 0)
         return True
 
     def __enter__(self) -> Manager:

@@ -56,6 +56,7 @@ class Worker(QObject):
         self._stop = False
         self._drain = False
         self._thread_id: int | None = None
+        self._in_job = False
 
     def add_running_listener(self, fn: Callable[[bool], None]) -> None:
         """Call ``fn(is_set)`` whenever ``running`` is set or cleared (from that thread)."""
@@ -68,8 +69,12 @@ class Worker(QObject):
             fn(is_set)
 
     def in_worker_thread(self) -> bool:
-        """True when called from inside a job (on the worker's thread)."""
+        """True when called on the worker's thread (inside a job or a done callback)."""
         return threading.get_ident() == self._thread_id
+
+    def in_job(self) -> bool:
+        """True when called from inside a running job's function (not from its done callbacks)."""
+        return self._in_job and threading.get_ident() == self._thread_id
 
     def stop(self, drain: bool = False) -> None:
         """Ask the loop to end after the current job (``drain``: once nothing is queued)."""
@@ -121,6 +126,7 @@ class Worker(QObject):
             logger.info("Started: %s", exp.call_text, extra={"experiment": exp})
         failure: BaseException | None = None
         result = None
+        self._in_job = True
         try:
             result = exp.func(*exp.args, **exp.kwargs)
         except BaseException as exc:  # noqa: BLE001 - any failure of a job is recorded, the worker lives on
@@ -128,6 +134,8 @@ class Worker(QObject):
             # Logged before the job is marked done, so the record exists when result() raises.
             logger.error("Failed: %s after %.3g s: %s: %s", exp.call_text, exp.duration, type(exc).__name__,
                          exc, exc_info=exc, extra={"experiment": exp})
+        finally:
+            self._in_job = False
         if failure is None and result is not None:
             self.result_q.put(result)  # before the job is done: result() and result_q agree
         with self.job_q.changed:
