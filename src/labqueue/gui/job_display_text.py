@@ -24,6 +24,12 @@ _short.maxother = 60
 _short.maxlist = _short.maxtuple = _short.maxdict = _short.maxset = 6
 _short.maxlevel = 2
 
+# Tooltip text: long, but bounded before it is built (a 2-million-point list must not be repr'd whole).
+_long = reprlib.Repr()
+_long.maxstring = _long.maxother = _TOOLTIP_LIMIT
+_long.maxlist = _long.maxtuple = _long.maxdict = _long.maxset = _long.maxdeque = _long.maxarray = 200
+_long.maxlevel = 4
+
 
 def _safe(fn, value) -> str:
     """Call a repr function that must never raise (a user's ``__repr__`` may)."""
@@ -119,5 +125,5 @@ def result_tooltip(exp: Experiment) -> str:
         return tb if len(tb) <= _TOOLTIP_LIMIT else "…" + tb[-_TOOLTIP_LIMIT:]
     if status in (ExpStatus.FINISHED, ExpStatus.ABORTED) and exp.return_value is not None:
         prefix = "Partial result (aborted):\n" if status is ExpStatus.ABORTED else ""
-        return prefix + _cap(_safe(repr, exp.return_value), _TOOLTIP_LIMIT)
+        return prefix + _cap(_safe(_long.repr, exp.return_value), _TOOLTIP_LIMIT)
     return ""

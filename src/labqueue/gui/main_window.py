@@ -305,7 +305,8 @@ class MainWindow(QMainWindow):
         if self._shut_down:
             return
         # The job has ended (or none ran), so the worker thread ends at once.
-        if not self.manager.join(timeout=self.shutdown_timeout_s):
+        # A mail still being sent (say, to a dead server) is waited for after the window is gone.
+        if not self.manager.join(timeout=self.shutdown_timeout_s, wait_for_mail=False):
             self._job_does_not_stop()
             return
         self._deadline.stop()

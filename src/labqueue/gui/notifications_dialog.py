@@ -263,7 +263,7 @@ class NotificationsDialog(QDialog):
                 outcome = (False, f"{type(exc).__name__}: {exc}")
             result.result_signal.emit(*outcome)
 
-        self._test_thread = threading.Thread(target=send, name="labqueue-test-mail")
+        self._test_thread = threading.Thread(target=send, name="labqueue-test-mail", daemon=True)
         self._test_thread.start()
 
     @property

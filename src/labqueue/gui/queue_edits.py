@@ -19,17 +19,19 @@ __all__ = ["contiguous_runs", "move_jobs", "move_jobs_to_top", "remove_jobs"]
 def remove_jobs(job_queue: ExperimentQueue, experiments: Iterable[Experiment]) -> int:
     """Remove those of ``experiments`` still queued in ``job_queue``; returns how many were removed.
 
-    Each contiguous run of them is one ``remove_items`` call (one range signal). Running and
-    finished jobs are skipped. The cancelled jobs' done callbacks run while the lock is held.
+    Each contiguous run of them is one removal (one range signal). Running and finished jobs are
+    skipped. The cancelled jobs' done callbacks run after the queue lock is released.
     """
     wanted = set(experiments)
     if not wanted:
         return 0
+    removed: list[Experiment] = []
     with job_queue.changed:
         first = job_queue.first_queued_index
         indices = [first + i for i, exp in enumerate(job_queue.queue[first:]) if exp in wanted]
         for start, end in reversed(contiguous_runs(indices)):  # from the back: earlier indices stay valid
-            job_queue.remove_items(start, end)
+            removed += job_queue._take_items(start, end)
+    ExperimentQueue._cancel_all(removed)
     return len(indices)
 
 
