@@ -6,18 +6,14 @@ thread, so the number of mails counted afterwards is final.
 
 from __future__ import annotations
 
-import email
-import email.policy
 import logging
 import socket
-import ssl
 import threading
 
 import keyring.backend
 import keyring.core
 import keyring.errors
 import pytest
-import trustme
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
@@ -26,61 +22,15 @@ from labqueue.job_watchdog import time_limit
 from labqueue.manager import ExpStatus
 from labqueue.notifications import EMAIL_OFF
 from labqueue.smtp_sending import EmailError, SmtpSettings
+from smtp_support import Inbox, MemoryKeyring, free_port, tls_contexts
 
 USER, PASSWORD = "operator", "s3cret-pw"
-
-
-class _Inbox:
-    """aiosmtpd handler that keeps every message it receives."""
-
-    def __init__(self):
-        self.messages: list[email.message.EmailMessage] = []
-        self.envelopes = []
-        self._cond = threading.Condition()
-
-    async def handle_DATA(self, server, session, envelope):
-        msg = email.message_from_bytes(envelope.content, policy=email.policy.default)
-        with self._cond:
-            self.messages.append(msg)
-            self.envelopes.append(envelope)
-            self._cond.notify_all()
-        return "250 OK"
-
-    def wait_for(self, n: int, timeout: float = 10) -> bool:
-        with self._cond:
-            return self._cond.wait_for(lambda: len(self.messages) >= n, timeout)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _authenticate(server, session, envelope, mechanism, auth_data):
     ok = isinstance(auth_data, LoginPassword) and auth_data.login == USER.encode() \
         and auth_data.password == PASSWORD.encode()
     return AuthResult(success=ok, handled=False)  # handled=False: aiosmtpd answers 535 itself
-
-
-class MemoryKeyring(keyring.backend.KeyringBackend):
-    """A keyring that lives in memory only (tests never touch the real one)."""
-
-    priority = 1
-
-    def __init__(self):
-        super().__init__()
-        self.store: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service, username):
-        return self.store.get((service, username))
-
-    def set_password(self, service, username, password):
-        self.store[(service, username)] = password
-
-    def delete_password(self, service, username):
-        if self.store.pop((service, username), None) is None:
-            raise keyring.errors.PasswordDeleteError(username)
 
 
 @pytest.fixture(autouse=True)
@@ -102,8 +52,8 @@ def memory_keyring(monkeypatch) -> MemoryKeyring:
 @pytest.fixture
 def plain_server():
     """An SMTP server without TLS or login; yields (inbox, port)."""
-    inbox = _Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=_free_port())
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
     controller.start()
     yield inbox, controller.port
     controller.stop()
@@ -115,13 +65,9 @@ def tls_server():
 
     Yields (inbox, port, client SSL context that trusts the test CA).
     """
-    ca = trustme.CA()
-    server_ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    ca.issue_cert("127.0.0.1").configure_cert(server_ctx)
-    client_ctx = ssl.create_default_context()
-    ca.configure_trust(client_ctx)
-    inbox = _Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=_free_port(), tls_context=server_ctx,
+    server_ctx, client_ctx = tls_contexts()
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port(), tls_context=server_ctx,
                             require_starttls=True, authenticator=_authenticate, auth_required=True)
     controller.start()
     yield inbox, controller.port, client_ctx
@@ -211,13 +157,9 @@ def test_two_managers_do_not_double_send(make_manager, plain_server):
 
 
 def test_ssl_from_the_start(make_manager):
-    ca = trustme.CA()
-    server_ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    ca.issue_cert("127.0.0.1").configure_cert(server_ctx)
-    client_ctx = ssl.create_default_context()
-    ca.configure_trust(client_ctx)
-    inbox = _Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=_free_port(), ssl_context=server_ctx)
+    server_ctx, client_ctx = tls_contexts()
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port(), ssl_context=server_ctx)
     controller.start()
     try:
         manager = make_manager(notify_address="op@lab.example.org")
@@ -279,7 +221,7 @@ def test_bad_address_and_level_leave_settings_unchanged(manager):
 
 
 def test_unreachable_server_is_logged_once_and_jobs_go_on(make_manager, caplog):
-    port = _free_port()  # nothing listens there: connection refused
+    port = free_port()  # nothing listens there: connection refused
     manager = make_manager(notify_address="op@lab.example.org", pause_on_failure=False)
     manager.notifications.smtp = SmtpSettings("127.0.0.1", port, security="plain", timeout=5)
     sender = manager.notifications.mail_sender

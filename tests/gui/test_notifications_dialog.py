@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import email
-import email.policy
 import logging
 import socket
 import threading
@@ -19,47 +17,16 @@ from labqueue.gui.app_settings import app_settings
 from labqueue.gui.notification_store import NotificationConfig, apply_saved_config, load_config, save_config
 from labqueue.gui.notifications_dialog import NotificationsDialog
 from labqueue.notifications import EMAIL_OFF
+from smtp_support import Inbox, MemoryKeyring, free_port
 
 PASSWORD = "hunter2-very-secret"
-
-
-class _MemoryKeyring(keyring.backend.KeyringBackend):
-    priority = 1
-
-    def __init__(self):
-        super().__init__()
-        self.store = {}
-
-    def get_password(self, service, username):
-        return self.store.get((service, username))
-
-    def set_password(self, service, username, password):
-        self.store[(service, username)] = password
-
-    def delete_password(self, service, username):
-        self.store.pop((service, username), None)
-
-
-class _Inbox:
-    def __init__(self):
-        self.messages = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append(email.message_from_bytes(envelope.content, policy=email.policy.default))
-        return "250 OK"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(autouse=True)
 def settings_dir(tmp_path, monkeypatch):
     """QSettings and the keyring redirected: the real user's are never touched."""
     QSettings.setPath(QSettings.IniFormat, QSettings.UserScope, str(tmp_path / "config"))
-    monkeypatch.setattr(keyring.core, "_keyring_backend", _MemoryKeyring())
+    monkeypatch.setattr(keyring.core, "_keyring_backend", MemoryKeyring())
     monkeypatch.delenv(smtp_credentials.ENV_VAR, raising=False)
     return tmp_path / "config"
 
@@ -76,8 +43,8 @@ def dialog(qtbot, manager):
 
 @pytest.fixture
 def smtp_server():
-    inbox = _Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=_free_port())
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
     controller.start()
     yield inbox, controller.port
     controller.stop()
@@ -196,7 +163,7 @@ def test_send_test_email_reports_success(qtbot, dialog, smtp_server):
 
 
 def test_send_test_email_reports_the_error(qtbot, dialog):
-    _fill_server(qtbot, dialog, _free_port())  # nothing listens there
+    _fill_server(qtbot, dialog, free_port())  # nothing listens there
     with qtbot.waitSignal(dialog._result.result_signal, timeout=15_000):
         qtbot.mouseClick(dialog.test_button, Qt.LeftButton)
     qtbot.waitUntil(lambda: "connection refused" in dialog.test_status.text())
