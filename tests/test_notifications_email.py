@@ -282,6 +282,30 @@ def test_hung_server_does_not_hold_up_the_worker(make_manager):
     assert sender.failed_count == 1 and not sender.is_alive
 
 
+def test_join_without_waiting_for_mail_returns_while_a_send_hangs(make_manager):
+    """The window's close path: the worker is joined, a mail stuck on a hung server is not waited for."""
+    server = _SilentServer()
+    try:
+        manager = make_manager(notify_address="op@lab.example.org", pause_on_failure=False)
+        manager.notifications.smtp = SmtpSettings("127.0.0.1", server.port, security="plain", timeout=60)
+        sender = manager.notifications.mail_sender
+        manager.queued_exec(_fail)(1).exception(timeout=10)
+        assert server.connected.wait(10), "the sender never tried to connect"
+        manager.shutdown(wait=False)
+        # If join() waited for the mail, only this release would end the send: it would then have failed.
+        unblock = threading.Timer(10, server.release)
+        unblock.start()
+        try:
+            assert manager.join(timeout=30, wait_for_mail=False)
+            assert sender.is_alive and sender.sent_count == sender.failed_count == 0  # still stuck
+        finally:
+            unblock.cancel()
+    finally:
+        server.release()
+    assert manager.join(timeout=30)  # a later join waits for the mail thread
+    assert sender.failed_count == 1 and not sender.is_alive
+
+
 def test_watchdog_warning_is_mailed_once(make_manager, plain_server):
     inbox, port = plain_server
     manager = make_manager(notify_address="op@lab.example.org")
