@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import email
 import email.policy
 import socket
 import ssl
 import threading
+from collections.abc import Iterator
 
 import keyring.backend
 import keyring.errors
 import trustme
+from aiosmtpd.controller import Controller
 
 
 class Inbox:
@@ -38,6 +41,18 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def plain_smtp_server() -> Iterator[tuple[Inbox, int]]:
+    """An aiosmtpd server on 127.0.0.1 without TLS or login; yields (inbox, port)."""
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    try:
+        yield inbox, controller.port
+    finally:
+        controller.stop()
 
 
 def tls_contexts() -> tuple[ssl.SSLContext, ssl.SSLContext]:

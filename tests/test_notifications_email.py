@@ -22,7 +22,7 @@ from labqueue.job_watchdog import time_limit
 from labqueue.manager import ExpStatus
 from labqueue.notifications import EMAIL_OFF
 from labqueue.smtp_sending import EmailError, SmtpSettings
-from smtp_support import Inbox, MemoryKeyring, free_port, tls_contexts
+from smtp_support import Inbox, MemoryKeyring, free_port, plain_smtp_server, tls_contexts
 
 USER, PASSWORD = "operator", "s3cret-pw"
 
@@ -52,11 +52,8 @@ def memory_keyring(monkeypatch) -> MemoryKeyring:
 @pytest.fixture
 def plain_server():
     """An SMTP server without TLS or login; yields (inbox, port)."""
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    yield inbox, controller.port
-    controller.stop()
+    with plain_smtp_server() as server:
+        yield server
 
 
 @pytest.fixture
@@ -264,14 +261,20 @@ class _SilentServer:
         self._thread.join(5)
 
 
+def _manager_with_a_hung_send(make_manager, server: _SilentServer):
+    """A Manager whose mail sender is stuck on ``server`` with the mail of a failed job."""
+    manager = make_manager(notify_address="op@lab.example.org", pause_on_failure=False)
+    manager.notifications.smtp = SmtpSettings("127.0.0.1", server.port, security="plain", timeout=60)
+    sender = manager.notifications.mail_sender
+    manager.queued_exec(_fail)(1).exception(timeout=10)
+    assert server.connected.wait(10), "the sender never tried to connect"
+    return manager, sender
+
+
 def test_hung_server_does_not_hold_up_the_worker(make_manager):
     server = _SilentServer()
     try:
-        manager = make_manager(notify_address="op@lab.example.org", pause_on_failure=False)
-        manager.notifications.smtp = SmtpSettings("127.0.0.1", server.port, security="plain", timeout=60)
-        sender = manager.notifications.mail_sender
-        manager.queued_exec(_fail)(1).exception(timeout=10)
-        assert server.connected.wait(10), "the sender never tried to connect"
+        manager, sender = _manager_with_a_hung_send(make_manager, server)
         # The sender is now stuck waiting for the server's greeting; jobs must still run.
         later = [manager.queued_exec(pow)(2, n) for n in range(20)]
         assert [exp.result(timeout=10) for exp in later] == [2 ** n for n in range(20)]
@@ -286,11 +289,7 @@ def test_join_without_waiting_for_mail_returns_while_a_send_hangs(make_manager):
     """The window's close path: the worker is joined, a mail stuck on a hung server is not waited for."""
     server = _SilentServer()
     try:
-        manager = make_manager(notify_address="op@lab.example.org", pause_on_failure=False)
-        manager.notifications.smtp = SmtpSettings("127.0.0.1", server.port, security="plain", timeout=60)
-        sender = manager.notifications.mail_sender
-        manager.queued_exec(_fail)(1).exception(timeout=10)
-        assert server.connected.wait(10), "the sender never tried to connect"
+        manager, sender = _manager_with_a_hung_send(make_manager, server)
         manager.shutdown(wait=False)
         # If join() waited for the mail, only this release would end the send: it would then have failed.
         unblock = threading.Timer(10, server.release)

@@ -9,7 +9,6 @@ import threading
 import keyring.backend
 import keyring.core
 import pytest
-from aiosmtpd.controller import Controller
 from qtpy.QtCore import QSettings, Qt
 
 from labqueue import smtp_credentials
@@ -17,7 +16,7 @@ from labqueue.gui.app_settings import app_settings
 from labqueue.gui.notification_store import NotificationConfig, apply_saved_config, load_config, save_config
 from labqueue.gui.notifications_dialog import NotificationsDialog
 from labqueue.notifications import EMAIL_OFF
-from smtp_support import Inbox, MemoryKeyring, free_port
+from smtp_support import MemoryKeyring, free_port, plain_smtp_server
 
 PASSWORD = "hunter2-very-secret"
 
@@ -43,11 +42,8 @@ def dialog(qtbot, manager):
 
 @pytest.fixture
 def smtp_server():
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    yield inbox, controller.port
-    controller.stop()
+    with plain_smtp_server() as server:
+        yield server
 
 
 def _type(qtbot, edit, text):
