@@ -7,7 +7,9 @@ will call. It is thread-safe and imports no Qt, so it can be used from any threa
 from __future__ import annotations
 
 import enum
+import itertools
 import logging
+import os
 import reprlib
 import threading
 import time
@@ -64,6 +66,10 @@ _long_repr.maxlist = _long_repr.maxtuple = _long_repr.maxdict = _long_repr.maxse
 _long_repr.maxdeque = _long_repr.maxarray = 100
 _long_repr.maxlevel = 4
 
+# Job ids: unique per process (a random prefix) and cheap to make (a counter, formatted on demand).
+_ID_PREFIX = os.urandom(4).hex()
+_next_seq = itertools.count(1).__next__
+
 _short_repr = reprlib.Repr()
 _short_repr.maxstring = 40
 _short_repr.maxother = 40
@@ -95,7 +101,7 @@ class Experiment:
     __slots__ = (
         "func", "args", "kwargs", "queued_at", "started_at", "finished_at",
         "_status", "_result", "_exception", "_traceback", "_callbacks", "_queue",
-        "_progress", "_progress_message", "_call_text", "_waiters", "__weakref__",
+        "_progress", "_progress_message", "_call_text", "_waiters", "_seq", "__weakref__",
     )
 
     def __init__(self, func: Callable, args: Iterable = (), kwargs: Mapping | None = None):
@@ -129,6 +135,12 @@ class Experiment:
         self._progress: float | None = None
         self._progress_message = ""
         self._call_text: str | None = None
+        self._seq = _next_seq()
+
+    @property
+    def job_id(self) -> str:
+        """Stable name of this job, unique per process and journal (a copy gets a new one)."""
+        return f"{_ID_PREFIX}-{self._seq}"
 
     # ----------------------------------------------------------------- state queries
     @property

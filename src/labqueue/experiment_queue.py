@@ -18,6 +18,7 @@ from typing import Any
 
 from qtpy.QtCore import QMetaMethod, QObject, Signal
 
+from labqueue import queue_changes as qc
 from labqueue.change_feed import ChangeFeed
 from labqueue.experiment import DONE_STATUSES, Experiment, ExpStatus
 
@@ -63,6 +64,8 @@ class ExperimentQueue(QObject):
         self._n_history = 0
         self._n_running = 0
         self._closed = False
+        self._paused = False
+        self._subscriptions: tuple[qc.Subscription, ...] = ()
 
     def connectNotify(self, signal: QMetaMethod) -> None:  # noqa: N802 - Qt's name
         """Qt calls this on every connect: count the receivers of each signal."""
@@ -85,6 +88,34 @@ class ExperimentQueue(QObject):
             feed = ChangeFeed()
             self._feeds = tuple(r for r in self._feeds if r() is not None) + (weakref.ref(feed),)
         return feed
+
+    def subscribe(self) -> tuple[qc.QueueSnapshot, qc.Subscription]:
+        """A consistent start for a subscriber: the jobs now, and every later change as a record.
+
+        See :mod:`labqueue.queue_changes`. Close the subscription when done with it.
+        """
+        with self._lock:
+            sub = qc.Subscription()
+            self._subscriptions = tuple(s for s in self._subscriptions if not s.closed) + (sub,)
+            return qc.QueueSnapshot(list(self._items), self._paused), sub
+
+    def _publish(self, record: qc.Change) -> None:
+        """Send ``record`` to every subscriber (under the lock, so records keep the queue's order)."""
+        for sub in self._subscriptions:
+            sub.publish(record)
+
+    @property
+    def paused(self) -> bool:
+        """True while no new job may start (the Manager paused the queue)."""
+        return self._paused
+
+    def set_paused(self, paused: bool, reason: str = "") -> None:
+        """Record the pause state and publish it (the Manager and the worker call this)."""
+        with self._lock:
+            if paused == self._paused:
+                return
+            self._paused = paused
+            self._publish(qc.PauseChanged(paused, reason))
 
     def _record(self, *change: Any) -> None:
         """Append ``change`` to every live feed (under the lock)."""
@@ -149,6 +180,8 @@ class ExperimentQueue(QObject):
                 self.inserted_signal.emit(index, exp)
             if self._feeds:
                 self._record("inserted", index, exp)
+            if self._subscriptions:
+                self._publish(qc.Inserted(index, exp))
             if listeners.get("added_signal"):
                 self.added_signal.emit(index)
             self.changed.notify_all()
@@ -168,6 +201,8 @@ class ExperimentQueue(QObject):
                 self.status_changed_signal.emit(index, ExpStatus.RUNNING)
             if self._feeds:
                 self._record("status_changed", index, ExpStatus.RUNNING)
+            if self._subscriptions:
+                self._publish(qc.StatusChanged(index, exp, ExpStatus.RUNNING, exp.started_at))
             return exp
 
     def job_done(self, exit_status: ExpStatus, result: Any = None) -> None:
@@ -197,6 +232,8 @@ class ExperimentQueue(QObject):
                 self.status_changed_signal.emit(index, exit_status)
             if self._feeds:
                 self._record("status_changed", index, exit_status)
+            if self._subscriptions:
+                self._publish(qc.StatusChanged(index, exp, exit_status, exp.finished_at))
             self.changed.notify_all()
         return exp, callbacks
 
@@ -216,6 +253,8 @@ class ExperimentQueue(QObject):
             self.progress_signal.emit(index, fraction, exp._progress_message)
             if self._feeds:
                 self._record("progress", index, fraction, exp._progress_message)
+            if self._subscriptions:
+                self._publish(qc.Progress(index, exp, fraction, exp._progress_message))
 
     # ----------------------------------------------------------------- removing / moving
     def _normalise(self, name: str, i: int) -> int:
@@ -271,6 +310,8 @@ class ExperimentQueue(QObject):
         self.removed_range_signal.emit(first, last)
         if self._feeds:
             self._record("removed_range", first, last)
+        if self._subscriptions:
+            self._publish(qc.RemovedRange(first, last, tuple(removed)))
         if self._listeners.get("removed_signal"):
             for index in range(last, first - 1, -1):
                 self.removed_signal.emit(index)
@@ -307,3 +348,5 @@ class ExperimentQueue(QObject):
             self.moved_signal.emit(src, dst)
             if self._feeds:
                 self._record("moved", src, dst)
+            if self._subscriptions:
+                self._publish(qc.Moved(src, dst, self._items[dst]))

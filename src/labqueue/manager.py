@@ -96,10 +96,12 @@ class Manager(QObject):
     def pause_worker(self) -> None:
         """Pause: the current job finishes, the next one waits until :meth:`resume_worker`."""
         self.running.clear()
+        self.job_queue.set_paused(True)
         logger.info("Queue paused.")
 
     def resume_worker(self) -> None:
         """Resume running queued jobs."""
+        self.job_queue.set_paused(False)
         self.running.set()
         logger.info("Queue resumed.")
 

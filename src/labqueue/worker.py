@@ -147,6 +147,7 @@ class Worker(QObject):
             if failure is not None:
                 if self.pause_on_failure:
                     self.running.clear()
+                    self.job_q.set_paused(True, f"{exp.call_text} failed")
                 status, value = ExpStatus.FAILED, failure
             else:
                 status, value = (ExpStatus.ABORTED if aborted else ExpStatus.FINISHED), result
