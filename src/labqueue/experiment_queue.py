@@ -14,6 +14,7 @@ import math
 import queue as _queue_module
 import threading
 import weakref
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from qtpy.QtCore import QMetaMethod, QObject, Signal
@@ -333,6 +334,63 @@ class ExperimentQueue(QObject):
         self._cancel_all(removed)
         return True
 
+    # ----------------------------------------------------------------- edits by identity
+    # A view's rows may lag behind the queue, so its row numbers are not queue indices: these take
+    # the Experiments themselves and find their indices under the lock.
+    def remove_jobs(self, jobs: Iterable[Experiment]) -> int:
+        """Remove those of ``jobs`` still queued here; returns how many were removed.
+
+        Each contiguous run is one removal (one ``RemovedRange``); running and done jobs are skipped.
+        """
+        wanted = set(jobs)
+        if not wanted:
+            return 0
+        removed: list[Experiment] = []
+        with self._lock:
+            first = self.first_queued_index
+            indices = [first + i for i, exp in enumerate(self._items[first:]) if exp in wanted]
+            for start, end in reversed(contiguous_runs(indices)):  # from the back: earlier indices stay valid
+                removed += self._remove_range(start, end)
+        self._cancel_all(removed)
+        return len(removed)
+
+    def move_jobs(self, jobs: Sequence[Experiment], before: Experiment | None = None) -> bool:
+        """Move the queued ones of ``jobs`` (in that order) to just before ``before`` (None: the end).
+
+        If ``before`` is running or done, they go to the top of the queued jobs. Returns whether
+        any of them was queued (and so could be moved).
+        """
+        with self._lock:
+            first = self.first_queued_index
+            tail = self._items[first:]
+            in_tail = set(tail)
+            moving = [exp for exp in dict.fromkeys(jobs) if exp in in_tail]
+            if not moving:
+                return False
+            anchor = _anchor_for(before, tail, set(moving))
+            for exp in moving:  # each lands just before the anchor, i.e. right after the previous one
+                src = tail.index(exp)
+                target = tail.index(anchor) if anchor is not None else len(tail)
+                dst = target - 1 if src < target else target
+                if src != dst:
+                    self.move_item(first + src, first + dst)
+                    tail.insert(dst, tail.pop(src))
+        return True
+
+    def move_jobs_to_top(self, jobs: Sequence[Experiment]) -> bool:
+        """Move the queued ones of ``jobs`` to the front of the queued jobs (they run next)."""
+        with self._lock:
+            first = self.first_queued_index
+            return self.move_jobs(jobs, self._items[first] if first < len(self._items) else None)
+
+    def job_by_id(self, job_id: str) -> Experiment | None:
+        """The job with that ``job_id`` still in this queue, or None."""
+        with self._lock:
+            for exp in reversed(self._items):
+                if exp.job_id == job_id:
+                    return exp
+        return None
+
     def move_item(self, src: int, dst: int) -> None:
         """Move the queued job at ``src`` so that it ends up at index ``dst`` (also queued)."""
         with self._lock:
@@ -350,3 +408,31 @@ class ExperimentQueue(QObject):
                 self._record("moved", src, dst)
             if self._subscriptions:
                 self._publish(qc.Moved(src, dst, self._items[dst]))
+
+
+def _anchor_for(before: Experiment | None, tail: list[Experiment], moving: set[Experiment]) -> Experiment | None:
+    """The queued job that moved jobs should end up just before (None: the end)."""
+    if before is None:
+        return None
+    if before in moving:  # dropped onto its own rows: keep the place, i.e. before the next other job
+        for exp in tail[tail.index(before) + 1:]:
+            if exp not in moving:
+                return exp
+        return None
+    if before.status is ExpStatus.QUEUED and before in tail:
+        return before
+    if before.status is ExpStatus.CANCELLED:  # removed meanwhile: append
+        return None
+    # Running or finished: snap to the first queued position.
+    return next((exp for exp in tail if exp not in moving), None)
+
+
+def contiguous_runs(indices: list[int]) -> list[tuple[int, int]]:
+    """Sorted ints → inclusive (first, last) runs: [2, 3, 4, 7] → [(2, 4), (7, 7)]."""
+    runs: list[tuple[int, int]] = []
+    for i in indices:
+        if runs and runs[-1][1] == i - 1:
+            runs[-1] = (runs[-1][0], i)
+        else:
+            runs.append((i, i))
+    return runs

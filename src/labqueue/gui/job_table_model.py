@@ -6,7 +6,7 @@ queue emits them while holding its lock, so they arrive here in exactly the orde
 were made, and the indices they carry are valid when applied.
 
 Actions (remove, reorder, drag and drop) never touch the mirror directly: they find the jobs by
-identity in the queue and call it (:mod:`labqueue.gui.queue_edits`); the resulting signals then
+identity through the queue's public edit methods (``remove_jobs``, ``move_jobs``); the resulting signals then
 update the mirror.
 """
 
@@ -25,7 +25,7 @@ from typing import Any
 from qtpy.QtCore import QAbstractTableModel, QMimeData, QModelIndex, QObject, Qt, QTimer, Signal
 
 from labqueue.experiment import Experiment, ExpStatus
-from labqueue.experiment_queue import ExperimentQueue
+from labqueue.experiment_queue import ExperimentQueue, contiguous_runs
 from labqueue.gui.job_display_text import (
     clock_text,
     duration_text,
@@ -35,7 +35,6 @@ from labqueue.gui.job_display_text import (
     timestamp_text,
 )
 from labqueue.gui.job_status_style import STATUS_COLORS, STATUS_LABELS, row_background, status_icon
-from labqueue.gui.queue_edits import contiguous_runs, move_jobs, move_jobs_to_top, remove_jobs
 
 __all__ = ["Column", "EXPERIMENT_ROLE", "JobTableModel", "MIME_TYPE", "NOT_REMOVABLE_TEXT", "dragged_job_count"]
 
@@ -354,19 +353,19 @@ class JobTableModel(QAbstractTableModel):
     # ----------------------------------------------------------------- actions on the queue
     def remove_experiments(self, experiments: Iterable[Experiment]) -> int:
         """Remove those of ``experiments`` that are still queued (found by identity); returns how many."""
-        return remove_jobs(self._job_queue, experiments)
+        return self._job_queue.remove_jobs(experiments)
 
     def move_experiments(self, experiments: Sequence[Experiment], before: Experiment | None = None) -> bool:
         """Move the queued ones of ``experiments`` just before ``before`` (None: the end); see :func:`move_jobs`."""
-        return move_jobs(self._job_queue, experiments, before)
+        return self._job_queue.move_jobs(experiments, before)
 
     def move_to_top(self, experiments: Sequence[Experiment]) -> bool:
         """Move the queued ones of ``experiments`` to the front of the queued jobs (run next)."""
-        return move_jobs_to_top(self._job_queue, experiments)
+        return self._job_queue.move_jobs_to_top(experiments)
 
     def move_to_bottom(self, experiments: Sequence[Experiment]) -> bool:
         """Move the queued ones of ``experiments`` to the end of the queue (run last)."""
-        return move_jobs(self._job_queue, experiments, None)
+        return self._job_queue.move_jobs(experiments, None)
 
     def removeRows(self, row: int, count: int, parent: QModelIndex = QModelIndex()) -> bool:  # noqa: B008
         """Remove ``count`` queued rows from ``row`` through the queue (the rows go when its signal arrives).

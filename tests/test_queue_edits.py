@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from labqueue.gui.queue_edits import remove_jobs
-
 
 def test_done_callbacks_of_removed_jobs_run_after_the_lock_is_released(manager):
     manager.pause_worker()
@@ -11,6 +9,6 @@ def test_done_callbacks_of_removed_jobs_run_after_the_lock_is_released(manager):
     held = []
     for exp in jobs:
         exp.add_done_callback(lambda _e: held.append(manager.job_queue._lock._is_owned()))
-    assert remove_jobs(manager.job_queue, [jobs[0], jobs[1], jobs[3]]) == 3
+    assert manager.job_queue.remove_jobs([jobs[0], jobs[1], jobs[3]]) == 3
     assert held == [False, False, False]
     assert manager.job_queue.queue == [jobs[2]]
