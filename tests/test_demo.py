@@ -78,3 +78,15 @@ def test_demo_imports_no_qt_widgets():
     code = "import sys, labqueue.demo; print(any(m.endswith(('QtWidgets', 'QtGui')) for m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.stdout.strip() == "False", out.stderr
+
+
+def test_long_demo_jobs_pause_inside_at_their_checkpoints(manager, qtbot):
+    cryostat = Cryostat(manager, "ASRL3::INSTR")
+    exp = manager.queued_exec(cryostat.ramp_to)(10.0, seconds=2.0)
+    qtbot.waitUntil(lambda: exp.progress is not None, timeout=5000)
+    manager.pause_worker(now=True)
+    qtbot.waitUntil(lambda: manager.checkpoint_job is exp, timeout=5000)
+    progress = exp.progress
+    assert exp.status is ExpStatus.RUNNING and progress < 1
+    manager.resume_worker()
+    assert exp.result(timeout=10) == 10.0

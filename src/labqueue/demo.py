@@ -32,7 +32,7 @@ class InstrumentTimeoutError(TimeoutError):
 
 
 class _SimulatedInstrument:
-    """Shared plumbing: progress reports and an abortable wait, the way a real driver loop does it."""
+    """Shared plumbing: progress reports, checkpoints and an abortable wait, as a real driver loop has."""
 
     def __init__(self, manager: Manager, address: str):
         self.manager = manager
@@ -45,6 +45,7 @@ class _SimulatedInstrument:
     def _steps(self, n: int, seconds: float, message: Callable[[int], str] = lambda i: "") -> int:
         """Spend ``seconds`` in ``n`` steps with progress; return how many steps ran before an abort."""
         for i in range(n):
+            self.manager.checkpoint()  # Pause > Inside this job waits here; Abort lets it go on
             if self.manager.abort.is_set():
                 logger.warning("%r: aborted after %d of %d steps", self, i, n)
                 return i

@@ -18,6 +18,8 @@ from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import CancelledError
 from typing import Any
 
+from labqueue import job_arguments
+
 __all__ = ["ExpStatus", "Experiment", "set_wait_hook"]
 
 logger = logging.getLogger("labqueue")
@@ -281,6 +283,20 @@ class Experiment:
             return queue._cancel(self) if queue is not None else False
         self._run_callbacks(callbacks)
         return True
+
+    def update_arguments(self, *args: Any, **kwargs: Any) -> None:
+        """Replace the arguments of this still QUEUED job (see :mod:`labqueue.job_arguments`).
+
+        ``TypeError`` if they do not fit the function's signature, ``ValueError`` if the job is no
+        longer queued; either way nothing changes.
+        """
+        job_arguments.update_arguments(self, args, kwargs)
+
+    def _set_arguments(self, args: tuple, kwargs: dict) -> None:
+        with _state:
+            self.args = tuple(args)
+            self.kwargs = dict(kwargs)
+            self._call_text = None
 
     def copy(self) -> Experiment:
         """A new, queued Experiment making the same call (e.g. to re-run a failed job)."""

@@ -257,6 +257,14 @@ class ExperimentQueue(QObject):
             if self._subscriptions:
                 self._publish(qc.Progress(index, exp, fraction, exp._progress_message))
 
+    def _job_updated(self, exp: Experiment) -> None:
+        """Under the lock: tell views that ``exp`` (queued, arguments changed) must be redrawn."""
+        index = self._items.index(exp, self.first_queued_index)
+        if self._feeds:
+            self._record("updated", index)
+        if self._subscriptions:
+            self._publish(qc.JobUpdated(index, exp))
+
     # ----------------------------------------------------------------- removing / moving
     def _normalise(self, name: str, i: int) -> int:
         _check_index(name, i)

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import atexit
+import datetime as dt
 import functools
 import logging
 import queue
@@ -16,10 +17,15 @@ from typing import Any
 
 from qtpy.QtCore import QObject, Signal
 
+from labqueue.checkpoints import CheckpointGate
+from labqueue.duration_stats import DurationStats
 from labqueue.experiment import Experiment, ExpStatus
 from labqueue.experiment_queue import ExperimentQueue
 from labqueue.notification_settings import check_addresses, check_level, default_log_dir
 from labqueue.notifications import Notifications
+from labqueue.queue_eta import QueueEta
+from labqueue.queue_loop import QueueLoop
+from labqueue.scheduled_start import ScheduledStart
 from labqueue.worker import Worker, WorkerThread
 
 __all__ = ["Manager", "Experiment", "ExpStatus", "ExperimentQueue", "Worker"]
@@ -41,6 +47,12 @@ class Manager(QObject):
 
     #: ``running`` was set (True) or cleared (False): the queue resumed or paused.
     running_changed_signal = Signal(bool)
+    #: ``loop`` was switched on (True) or off (False).
+    loop_changed_signal = Signal(bool)
+    #: A job started waiting at a checkpoint (the Experiment) or went on (None).
+    checkpoint_signal = Signal(object)
+    #: ``resume_at`` changed: the new time (a datetime) or None.
+    resume_at_changed_signal = Signal(object)
 
     def __init__(self, notify_address: Iterable[str] | str = (), email_handler_level: int | str = logging.WARNING,
                  log_file_dir: str | Path | None = None, pause_on_failure: bool = True,
@@ -54,6 +66,7 @@ class Manager(QObject):
         self.worker.pause_on_failure = pause_on_failure
         self.worker.add_running_listener(self.running_changed_signal.emit)
         self.running = self.worker.running
+        self._setup_operator_features()
         # Checked before anything is set up, so a bad argument leaves no handler or file behind.
         self._notify_address: list[str] = check_addresses(notify_address)
         self._email_handler_level = check_level(email_handler_level)
@@ -92,15 +105,103 @@ class Manager(QObject):
         """From inside a job: tell the GUI how far it is (``fraction`` 0..1, optional message)."""
         self.job_queue.report_progress(fraction, message)
 
+    # ----------------------------------------------------------------- operator features
+    def _setup_operator_features(self) -> None:
+        """Loop mode, duration statistics, checkpoints and the timed start (see their modules)."""
+        #: Durations of finished runs per function (this session; seed it from journal records).
+        self.durations = DurationStats()
+        #: Estimates behind :meth:`queue_eta` and the expected start of each queued job.
+        self.eta = QueueEta(self.job_queue, self.durations)
+        self._loop = QueueLoop(self.job_queue)
+        self.worker.done_hooks += [lambda exp, status: self.durations.record_job(exp), self._loop.job_done]
+        self._checkpoints = CheckpointGate()
+        self._checkpoints.listeners.append(self.checkpoint_signal.emit)
+        # Anything that sets `running` (resume_worker, a timed start, a script) opens the gate.
+        self.worker.add_running_listener(lambda is_set: self._checkpoints.release() if is_set else None)
+        self._scheduled_start = ScheduledStart(self._timed_resume)
+
+    def queue_eta(self) -> float | None:
+        """Seconds until the queue is empty (running job's rest + queued jobs' expected durations).
+
+        None when no job left has a known duration; 0.0 for an empty queue. See :mod:`labqueue.queue_eta`.
+        """
+        return self.eta.seconds_left()
+
+    @property
+    def loop(self) -> bool:
+        """Loop mode: while True, every job that FINISHES is queued again (a new copy) at the end."""
+        return self._loop.enabled
+
+    @loop.setter
+    def loop(self, on: bool) -> None:
+        on = bool(on)
+        if on == self._loop.enabled:
+            return
+        self._loop.enabled = on
+        logger.info("Loop %s.", "on: finished jobs are queued again" if on else "off")
+        self.loop_changed_signal.emit(on)
+
+    def checkpoint(self) -> None:
+        """Inside a job: wait here if ``pause_worker(now=True)`` asked for a pause inside the job.
+
+        Returns at once otherwise, and outside a job. After ``abort_job()`` it returns with
+        ``manager.abort`` set; the queue stays paused.
+        """
+        if not self.worker.in_job():
+            return
+        job = self.job_queue.running_job()
+        if self._checkpoints.requested:
+            logger.warning("Paused inside %s at a checkpoint; resume to go on.", job.call_text if job else "the job",
+                           extra={"experiment": job})
+        self._checkpoints.wait(job)
+
+    @property
+    def checkpoint_job(self) -> Experiment | None:
+        """The job waiting at a checkpoint now, or None."""
+        return self._checkpoints.waiting_job
+
+    @property
+    def resume_at(self) -> dt.datetime | None:
+        """When a timed start (``resume_worker(at=...)``) resumes the queue, or None."""
+        return self._scheduled_start.at
+
+    def _timed_resume(self) -> None:
+        logger.info("Timed start: resuming the queue.")
+        self.resume_at_changed_signal.emit(None)
+        self.resume_worker()
+
+    def _cancel_timed_start(self) -> None:
+        if self._scheduled_start.cancel():
+            logger.info("Timed start cancelled.")
+            self.resume_at_changed_signal.emit(None)
+
     # ----------------------------------------------------------------- control
-    def pause_worker(self) -> None:
-        """Pause: the current job finishes, the next one waits until :meth:`resume_worker`."""
+    def pause_worker(self, now: bool = False) -> None:
+        """Pause: the current job finishes, the next one waits until :meth:`resume_worker`.
+
+        ``now=True`` also pauses inside the running job at its next :meth:`checkpoint`. A pending
+        timed start is cancelled.
+        """
+        self._cancel_timed_start()
+        if now:
+            self._checkpoints.request()
         self.running.clear()
         self.job_queue.set_paused(True)
-        logger.info("Queue paused.")
+        logger.info("Queue paused%s.", " (inside the running job, at its next checkpoint)" if now else "")
 
-    def resume_worker(self) -> None:
-        """Resume running queued jobs."""
+    def resume_worker(self, at: dt.datetime | float | None = None) -> None:
+        """Resume running queued jobs; with ``at`` (a datetime, naive = local, or seconds from
+        now), pause now (between jobs) and resume at that time instead."""
+        if at is not None:
+            self._scheduled_start.cancel()
+            self.running.clear()
+            when = self._scheduled_start.schedule(at)
+            self.job_queue.set_paused(True, f"starts at {when:%H:%M}")
+            logger.info("Queue paused; it starts at %s.", f"{when:%Y-%m-%d %H:%M:%S}")
+            self.resume_at_changed_signal.emit(when)
+            return
+        self._cancel_timed_start()
+        self._checkpoints.release()
         self.job_queue.set_paused(False)
         self.running.set()
         logger.info("Queue resumed.")
@@ -117,6 +218,7 @@ class Manager(QObject):
                 return False
             for event in self._abort_events:
                 event.set()
+        self._checkpoints.release()  # a job waiting at a checkpoint goes on, sees the abort
         logger.warning("Abort requested: %s", running.call_text, extra={"experiment": running})
         return True
 
@@ -201,6 +303,8 @@ class Manager(QObject):
         returns whether it has stopped.
         """
         self._shut_down = True
+        self._scheduled_start.close()
+        self._checkpoints.release()  # a job paused inside must not keep the thread from ending
         if cancel_pending:
             self.job_queue.close()  # cancels the queued jobs and refuses new ones
         if abort:

@@ -57,6 +57,9 @@ class Worker(QObject):
         self._drain = False
         self._thread_id: int | None = None
         self._in_job = False
+        #: ``fn(exp, status)`` called under the queue lock right after a job is done, before the
+        #: next one starts (loop mode, duration statistics). Keep them short; they must not raise.
+        self.done_hooks: list[Callable[[Experiment, ExpStatus], None]] = []
 
     def add_running_listener(self, fn: Callable[[bool], None]) -> None:
         """Call ``fn(is_set)`` whenever ``running`` is set or cleared (from that thread)."""
@@ -152,6 +155,8 @@ class Worker(QObject):
             else:
                 status, value = (ExpStatus.ABORTED if aborted else ExpStatus.FINISHED), result
             _, callbacks = self.job_q._finish_running(status, value)
+            for hook in self.done_hooks:
+                hook(exp, status)
             nxt = self._take_next()
         self._log_outcome(exp, status)
         if callbacks:

@@ -276,3 +276,20 @@ def test_move_to_top_bottom_and_before_a_job(qtbot, manager):
     q.remove_item(0)
     assert not model.move_to_top([b])  # no longer queued: nothing to move
     wait_until_mirrored(qtbot, model, q)
+
+
+def test_update_arguments_repaints_the_row_with_the_new_call(qtbot, manager):
+    manager.pause_worker()
+    q = manager.job_queue
+
+    def sweep(start, stop):
+        return start, stop
+
+    exp = manager.queued_exec(sweep)(0, 1)
+    model = JobTableModel(q)
+    wait_until_mirrored(qtbot, model, q)
+    assert _text(model, 0, Column.CALL) == "sweep(0, 1)"
+    with qtbot.waitSignal(model.dataChanged) as changed:
+        exp.update_arguments(2, stop=3)
+    assert changed.args[0].row() == 0
+    assert _text(model, 0, Column.CALL) == "sweep(2, stop=3)"

@@ -118,6 +118,7 @@ class JobTableModel(QAbstractTableModel):
         self._handlers = {
             "inserted": self._on_inserted, "removed_range": self._on_removed_range,
             "status_changed": self._on_status_changed, "moved": self._on_moved, "progress": self._on_progress,
+            "updated": self._on_updated,
         }
         if self._running_row >= 0:
             self._timer.start()
@@ -338,6 +339,12 @@ class JobTableModel(QAbstractTableModel):
             self.endMoveRows()
 
     def _on_progress(self, index: int, fraction: float, message: str) -> None:
+        if index < len(self._rows):
+            self._dirty.add(index)
+            self._request_flush()
+
+    def _on_updated(self, index: int) -> None:
+        """A queued job's arguments changed (``exp.update_arguments``): redraw its row."""
         if index < len(self._rows):
             self._dirty.add(index)
             self._request_flush()

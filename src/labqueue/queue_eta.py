@@ -1,0 +1,89 @@
+"""How long until the queue is empty, and when each queued job should start: :class:`QueueEta`.
+
+A job's expected duration is, while it runs, what its progress reports imply (elapsed time
+scaled by the fraction done), else the median of earlier finished runs of the same function
+(:class:`~labqueue.duration_stats.DurationStats`). Jobs of unknown duration count as 0; the
+estimate is None only when no job left in the queue has a known duration. The clock is a
+parameter so that tests control time instead of sleeping.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import NamedTuple
+
+from labqueue.duration_stats import DurationStats
+from labqueue.experiment import Experiment, ExpStatus
+from labqueue.experiment_queue import ExperimentQueue
+
+__all__ = ["QueueEta", "ExpectedStart"]
+
+
+class ExpectedStart(NamedTuple):
+    """When a queued job should start: ``seconds`` from now; ``exact`` is False when an earlier
+    job's duration is unknown (then it starts no earlier than that, but maybe later)."""
+
+    seconds: float
+    exact: bool
+
+
+class QueueEta:
+    """Estimates for the jobs of ``job_queue`` from ``durations``; ``clock()`` gives epoch seconds."""
+
+    def __init__(self, job_queue: ExperimentQueue, durations: DurationStats,
+                 clock: Callable[[], float] = time.time):
+        self.job_queue = job_queue
+        self.durations = durations
+        self.clock = clock
+
+    def _pending_jobs(self) -> list[Experiment]:
+        """The running job (if any) and the queued ones, in order, taken under the queue's lock."""
+        q = self.job_queue
+        with q.changed:
+            start = q.qsize("history")
+            return q.queue[start:]
+
+    def remaining(self, exp: Experiment, now: float | None = None) -> float | None:
+        """Seconds ``exp`` still needs (all of its expected duration if it has not started)."""
+        if exp.status is ExpStatus.RUNNING and exp.started_at is not None:
+            now = self.clock() if now is None else now
+            elapsed = max(now - exp.started_at, 0.0)
+            fraction = exp.progress
+            if fraction is not None and fraction > 0:
+                return elapsed * (1.0 - fraction) / fraction
+            expected = self.durations.expected_for(exp)
+            return None if expected is None else max(expected - elapsed, 0.0)
+        if exp.status is ExpStatus.QUEUED:
+            return self.durations.expected_for(exp)
+        return 0.0
+
+    def seconds_left(self) -> float | None:
+        """Seconds until the queue is empty (see the module docstring); 0.0 when nothing is left."""
+        jobs = self._pending_jobs()
+        if not jobs:
+            return 0.0
+        now = self.clock()
+        known = [r for r in (self.remaining(exp, now) for exp in jobs) if r is not None]
+        return float(sum(known)) if known else None
+
+    def expected_starts(self, delay: float = 0.0) -> dict[str, ExpectedStart]:
+        """``job_id`` -> :class:`ExpectedStart` of every queued job, if the queue starts in ``delay`` s.
+
+        ``delay`` is the wait before queued jobs may start (a timed start); the running job goes on.
+        """
+        now = self.clock()
+        offset = 0.0
+        exact = True
+        starts: dict[str, ExpectedStart] = {}
+        for exp in self._pending_jobs():
+            if exp.status is ExpStatus.QUEUED:
+                if not starts:  # the first queued job: the running one must end and the delay pass
+                    offset = max(offset, delay)
+                starts[exp.job_id] = ExpectedStart(offset, exact)
+            seconds = self.remaining(exp, now)
+            if seconds is None:
+                exact = False
+            else:
+                offset += seconds
+        return starts
