@@ -14,7 +14,6 @@ import contextlib
 import logging
 import os
 import threading
-import time
 import weakref
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -31,8 +30,9 @@ from qtpy.QtCore import QEvent, QSettings, Signal  # noqa: E402
 from qtpy.QtGui import QKeySequence, QPalette  # noqa: E402
 from qtpy.QtWidgets import QApplication, QWidget  # noqa: E402
 
+from labqueue.console_namespace import console_namespace  # noqa: E402
 from labqueue.gui.console_wait import ResponsiveWaiter  # noqa: E402
-from labqueue.manager import Experiment, ExpStatus, Manager  # noqa: E402
+from labqueue.manager import Manager  # noqa: E402
 
 __all__ = ["PythonConsole", "BANNER"]
 
@@ -240,15 +240,8 @@ class PythonConsole(RichJupyterWidget):
         return path
 
     def namespace(self) -> dict[str, Any]:
-        """The names the console starts with."""
-        return {
-            "manager": self.manager,
-            "queued_exec": self.manager.queued_exec,
-            "job_queue": self.manager.job_queue,
-            "Experiment": Experiment,
-            "ExpStatus": ExpStatus,
-            "time": time,
-        }
+        """The names the console starts with (the same as a ``labqueue run`` script's)."""
+        return console_namespace(self.manager)
 
     def push(self, variables: dict[str, Any]) -> None:
         """Bind ``variables`` (name → value) in the console namespace, e.g. ``{"_r": result}``."""
