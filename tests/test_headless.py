@@ -68,8 +68,14 @@ def _qt_imports(path: Path) -> set[str]:
     return names
 
 
+def _engine_packages() -> list[Path]:
+    """Subpackages of the engine (every one but gui/)."""
+    return [p for p in SRC.iterdir() if p.is_dir() and p.name != "gui" and (p / "__init__.py").exists()]
+
+
 def test_engine_modules_use_qtcore_only():
     engine = [p for p in SRC.glob("*.py") if p.name != "__main__.py"]  # __main__ starts the app
+    engine += [p for package in _engine_packages() for p in package.rglob("*.py")]
     assert len(engine) >= 5
     for path in engine:
         imports = _qt_imports(path)
@@ -84,4 +90,5 @@ def test_import_contract_names_every_engine_module():
     config = tomllib.loads((SRC.parents[1] / "pyproject.toml").read_text(encoding="utf-8"))
     contract = config["tool"]["importlinter"]["contracts"][0]
     engine = {f"labqueue.{p.stem}" for p in SRC.glob("*.py") if p.stem not in ("__init__", "__main__")}
+    engine |= {f"labqueue.{p.name}" for p in _engine_packages()}
     assert engine == set(contract["source_modules"]), "add new engine modules to pyproject's contract"

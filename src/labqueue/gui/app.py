@@ -1,4 +1,5 @@
-"""The ``labqueue`` command: ``labqueue [--demo] [--version]`` opens the window around a new Manager."""
+"""The ``labqueue`` command: ``labqueue [--demo] [--version]`` opens the window around a new Manager;
+``labqueue run SCRIPT.py`` runs a jobs script without a window (see :mod:`labqueue.script_run`)."""
 
 from __future__ import annotations
 
@@ -28,6 +29,17 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--demo", action="store_true",
                         help="queue simulated instrument jobs that show every job state within a minute")
     parser.add_argument("--version", action="version", version=f"labqueue {labqueue.__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="{run}")
+    run = commands.add_parser(
+        "run", help="run a jobs script without a window", description=(
+            "Run SCRIPT.py without a window, with the console's names (queued_exec, manager, job_queue, "
+            "Experiment, ExpStatus, time). Exit status: 0 every job finished; 1 a job failed or was aborted, "
+            "or the script raised; 2 the script could not be run; 130 Ctrl+C."))
+    run.add_argument("script", metavar="SCRIPT.py", help="the jobs script")
+    run.add_argument("--history", metavar="FILE", help="record every job in this journal file (SQLite)")
+    run.add_argument("--log-dir", metavar="DIR", help="write daily log files to this directory")
+    run.add_argument("--stop-on-failure", action="store_true",
+                     help="cancel the queued jobs at the first failure (default: the next jobs still run)")
     return parser.parse_args(argv)
 
 
@@ -68,6 +80,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = _parse_args(argv)
     except SystemExit as exc:  # --help, --version, bad arguments
         return exc.code if isinstance(exc.code, int) else 0
+    if args.command == "run":
+        from labqueue.script_run.runner import run_script
+
+        return run_script(args.script, history_file=args.history, log_dir=args.log_dir,
+                          stop_on_failure=args.stop_on_failure)
     if not display_available():
         print(NO_DISPLAY_MESSAGE, file=sys.stderr)
         return 2
