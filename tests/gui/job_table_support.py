@@ -37,8 +37,7 @@ def fail(message="instrument not responding"):
 
 def mismatch(model: JobTableModel, job_queue: ExperimentQueue) -> str | None:
     """None if every model row shows the queue's Experiment and status at that index; else why not."""
-    with job_queue.changed:
-        queue = job_queue.queue
+    queue = job_queue.queue  # a consistent copy
     if model.rowCount() != len(queue):
         return f"model has {model.rowCount()} rows, queue {len(queue)} jobs"
     for row, exp in enumerate(queue):

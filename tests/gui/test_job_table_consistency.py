@@ -1,7 +1,7 @@
 """Stress: the table stays an exact mirror of the queue under bursts and three-way races.
 
-Indices in the queue's signals are only right if the model applies them in the order the queue
-made them; any slip shows up here as a row that holds the wrong job or status.
+Indices in the queue's change records are only right if the model applies them in the order the
+queue made them; any slip shows up here as a row that holds the wrong job or status.
 """
 
 from __future__ import annotations
@@ -82,7 +82,9 @@ def test_race_of_worker_console_thread_and_gui_removals_leaves_an_exact_mirror(q
                 assert batch_done.wait(10)
             gui_changes += _gui_step(model, rng)
             if round_ % 2 == 1:
-                QApplication.processEvents()
+                # Let the window's mirror apply a frame of changes while the console thread goes on.
+                with qtbot.waitSignal(model.mirror.changed_signal, timeout=500, raising=False):
+                    QApplication.processEvents()
         manager.resume_worker()
     finally:
         stop.set()

@@ -125,7 +125,7 @@ def test_experiment_role_and_accessor_give_the_rows_job(qtbot, populated):
     assert model.data(QModelIndex(), EXPERIMENT_ROLE) is None
 
 
-def test_queue_signals_become_minimal_row_changes(qtbot, manager):
+def test_queue_changes_become_minimal_row_changes(qtbot, manager):
     q = manager.job_queue
     manager.pause_worker()
     model = JobTableModel(q)
@@ -152,9 +152,10 @@ def test_queue_signals_become_minimal_row_changes(qtbot, manager):
     assert moved == [(0, 0, 6), (39, 39, 2)]
     assert model.experiment(6) is jobs[0] and model.experiment(2) is jobs[49]  # 0→5, then shifted by 39→2
 
+    last_done = threading.Event()
+    q.queue[-1].add_done_callback(lambda _exp: last_done.set())
     manager.resume_worker()
-    with q.changed:  # block the GUI thread until the worker is idle: all 80 status signals pile up
-        assert q.changed.wait_for(lambda: not q.qsize("queued") and not q.qsize("running"), timeout=10)
+    assert last_done.wait(10)  # the GUI thread blocks until the worker is idle: all 80 status records pile up
     qtbot.waitUntil(lambda: bool(changed))
     assert changed == [(0, 39)]  # exactly the changed rows, adjacent ones in one dataChanged
     wait_until_mirrored(qtbot, model, q)

@@ -52,14 +52,15 @@ def test_selecting_a_finished_row_in_the_table_shows_its_result(qtbot, manager, 
     qtbot.mouseClick(table.viewport(), Qt.LeftButton, pos=table.visualRect(model.index(0, 1)).center())
     assert view.experiment is exp
     assert "Finished" in view.title_label.text() and "make_rows(3)" in view.title_label.text()
+    qtbot.waitUntil(lambda: "'y': 4" in view.text.toPlainText())  # the repr is made off the GUI thread
     assert "list" in view.info_label.text() and "length 3" in view.info_label.text()
-    assert "'y': 4" in view.text.toPlainText()
 
 
 def test_copy_puts_the_full_result_on_the_clipboard(qtbot, manager, view):
     exp = finished(manager, make_rows, 2)
     view.show_experiment(exp)
-    qtbot.mouseClick(view.copy_button, Qt.LeftButton)
+    with qtbot.waitSignal(view.message_signal, check_params_cb=lambda text: text == "Copied the result."):
+        qtbot.mouseClick(view.copy_button, Qt.LeftButton)
     assert QApplication.clipboard().text() == repr(exp.return_value)
 
 
@@ -96,8 +97,8 @@ def test_aborted_row_shows_its_partial_result(qtbot, manager, view):
     assert started.wait(10)
     assert manager.abort_job()
     qtbot.waitUntil(lambda: view.experiment.status is ExpStatus.ABORTED and "partial" in view.info_label.text())
+    qtbot.waitUntil(lambda: view.text.toPlainText() == value_text(exp.return_value))
     assert "partial result: list" in view.info_label.text()
-    assert view.text.toPlainText() == value_text(exp.return_value)
     assert view.copy_button.isEnabled()
 
 
@@ -169,7 +170,7 @@ class _BadRepr:
 
 def test_a_result_whose_repr_raises_is_shown_safely(qtbot, manager, view):
     view.show_experiment(finished(manager, _BadRepr))
-    assert "repr failed" in view.text.toPlainText()
+    qtbot.waitUntil(lambda: "repr failed" in view.text.toPlainText())
     assert "_BadRepr" in view.info_label.text()
 
 

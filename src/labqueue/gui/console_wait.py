@@ -158,6 +158,6 @@ class ResponsiveWaiter(QObject):
     def _give_hint(self, exp: Experiment) -> None:
         if self._hint is None:
             return
-        if exp.status is ExpStatus.QUEUED and not self._manager.running.is_set():
+        if exp.status is ExpStatus.QUEUED and self._manager.job_queue.paused:
             self._hint(f"The queue is paused: {exp.call_text} will not start until you resume "
                        "(Resume button or manager.resume_worker()). Press Ctrl+C to stop waiting.")

@@ -1,50 +1,45 @@
-"""The table model of all jobs: :class:`JobTableModel`, a live mirror of an ExperimentQueue.
+"""The table model of all jobs: :class:`JobTableModel`, the rows of the window's QueueMirror.
 
-The model keeps its own list of Experiment references. It is built from ``job_queue.queue`` once
-and afterwards changed ONLY by the queue's signals, connected with ``Qt.QueuedConnection``: the
-queue emits them while holding its lock, so they arrive here in exactly the order the changes
-were made, and the indices they carry are valid when applied.
+The model keeps its own list of Experiment references. It starts from the mirror's snapshot of
+the queue and afterwards changes ONLY by the change records the mirror hands it, in the order the
+queue made them, once per frame: so the indices the records carry are valid when applied.
 
-Actions (remove, reorder, drag and drop) never touch the mirror directly: they find the jobs by
-identity through the queue's public edit methods (``remove_jobs``, ``move_jobs``); the resulting signals then
-update the mirror.
+Actions (remove, reorder, drag and drop) never touch the rows directly: they name the jobs
+themselves to the queue's public edit methods (``remove_jobs``, ``move_jobs``); the resulting
+records then update the rows.
 """
 
 from __future__ import annotations
 
-import collections
 import enum
 import json
 import os
-import time
 import uuid
-import weakref
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from qtpy.QtCore import QAbstractTableModel, QMimeData, QModelIndex, QObject, Qt, QTimer, Signal
+from qtpy.QtCore import QAbstractTableModel, QMimeData, QModelIndex, QObject, Qt, Signal
 
+from labqueue import queue_changes as qc
+from labqueue.display_format import duration_text
 from labqueue.experiment import Experiment, ExpStatus
 from labqueue.experiment_queue import ExperimentQueue, contiguous_runs
-from labqueue.gui.job_display_text import (
-    clock_text,
-    duration_text,
-    progress_text,
-    result_text,
-    result_tooltip,
-    timestamp_text,
-)
+from labqueue.gui.job_display_text import clock_text, progress_text, timestamp_text
 from labqueue.gui.job_status_style import STATUS_COLORS, STATUS_LABELS, row_background, status_icon
+from labqueue.gui.queue_mirror import QueueMirror
+from labqueue.gui.result_texts import PENDING, CellTexts
 
 __all__ = ["Column", "EXPERIMENT_ROLE", "JobTableModel", "MIME_TYPE", "NOT_REMOVABLE_TEXT", "dragged_job_count"]
 
 #: Custom data role: ``model.data(index, EXPERIMENT_ROLE)`` is the row's Experiment.
 EXPERIMENT_ROLE = int(Qt.UserRole) + 1
-#: MIME type of dragged jobs (payload: source-queue token, then JSON with rows and job ids).
+#: MIME type of dragged jobs (payload: source-queue token, then JSON with the stable job ids).
 MIME_TYPE = "application/x-labqueue-jobs"
 #: Why some rows cannot be removed or dragged (tooltip, status-bar message).
 NOT_REMOVABLE_TEXT = "Running and finished jobs cannot be removed."
 
+#: A drag of 100,000 jobs is ~3 MB; anything bigger is not ours.
+_MAX_PAYLOAD_BYTES = 16_000_000
 # Identifies this process in drag payloads, so a drop from another program is refused.
 _PROCESS_TOKEN = f"{os.getpid()}-{uuid.uuid4().hex}"
 
@@ -65,8 +60,8 @@ _HEADERS = {
     Column.DURATION: "Duration", Column.RESULT: "Result / Error",
 }
 _LAST_COLUMN = max(Column)
-#: Seconds of queue changes applied per pass of the event loop (keeps the window responsive).
-_SLICE_S = 0.008
+_NO_TEXTS = CellTexts("", "")
+_PENDING_TEXTS = CellTexts(PENDING, "The result's text is being made…")
 _DISPLAY, _DECORATION, _TOOLTIP = int(Qt.DisplayRole), int(Qt.DecorationRole), int(Qt.ToolTipRole)
 _BACKGROUND, _FOREGROUND, _ALIGNMENT = int(Qt.BackgroundRole), int(Qt.ForegroundRole), int(Qt.TextAlignmentRole)
 _ANSWERED_ROLES = frozenset({_DISPLAY, _DECORATION, _TOOLTIP, _BACKGROUND, _FOREGROUND, _ALIGNMENT, EXPERIMENT_ROLE})
@@ -86,42 +81,27 @@ class JobTableModel(QAbstractTableModel):
     #: The row of the job that started running (emitted once the row is in the model; a burst of
     #: starts within one pass of the event loop announces only the last).
     running_row_changed_signal = Signal(int)
-    # Posted to ourselves when deferred work is waiting (see _flush_pending).
-    _flush_requested_signal = Signal()
 
-    def __init__(self, job_queue: ExperimentQueue, parent: QObject | None = None):
+    def __init__(self, source: ExperimentQueue | QueueMirror, parent: QObject | None = None):
         super().__init__(parent)
-        self._job_queue = job_queue
-        self._token = f"{_PROCESS_TOKEN}-{id(job_queue):x}".encode()
+        # The window passes its QueueMirror (its one subscription); a model made for a bare queue
+        # (tests, a second view) follows one of its own.
+        mirror = source if isinstance(source, QueueMirror) else QueueMirror(source, self)
+        self._mirror = mirror
+        self._job_queue = mirror.job_queue
+        self._token = f"{_PROCESS_TOKEN}-{id(self._job_queue):x}".encode()
         self._pending: list[Experiment] = []  # appended by the queue, not yet inserted as rows
         self._dirty: set[int] = set()  # rows whose status or progress changed, not yet repainted
         self._announce_running = False
-        self._flush_posted = False
-        self._running_row = -1
-        self._result_cache: weakref.WeakKeyDictionary[Experiment, tuple[str, str]] = weakref.WeakKeyDictionary()
-        self._timer = QTimer(self)
-        self._timer.setInterval(1000)
-        self._timer.timeout.connect(self._refresh_running_row)
-        self._flush_requested_signal.connect(self._on_flush_requested, Qt.QueuedConnection)
-        # Snapshot and subscribe under the queue's lock: every change before the snapshot is in it,
-        # every later change is in the feed, in the order the queue made them. The feed posts one
-        # event per burst of changes (not one per change), so a stream of jobs cannot starve the
-        # event loop of its timers and repaints.
-        with job_queue.changed:
-            self._rows: list[Experiment] = job_queue.queue
-            if job_queue.running_job() is not None:
-                self._running_row = job_queue.first_queued_index - 1
-            self._feed = job_queue.change_feed()
-            self._feed.ready_signal.connect(self._apply_changes, Qt.QueuedConnection)
-        self._backlog: collections.deque[tuple] = collections.deque()  # taken from the feed, not applied yet
-        self._continuation_pending = False
-        self._handlers = {
-            "inserted": self._on_inserted, "removed_range": self._on_removed_range,
-            "status_changed": self._on_status_changed, "moved": self._on_moved, "progress": self._on_progress,
-            "updated": self._on_updated,
-        }
-        if self._running_row >= 0:
-            self._timer.start()
+        self._rows: list[Experiment] = mirror.take_initial_rows(self)
+        self._running_row = mirror.initial_running_row
+        mirror.tick_signal.connect(self._refresh_running_row)
+        mirror.result_texts.ready_signal.connect(self._refresh_results)
+
+    @property
+    def mirror(self) -> QueueMirror:
+        """The QueueMirror the rows follow."""
+        return self._mirror
 
     # ----------------------------------------------------------------- reading
     @property
@@ -200,8 +180,10 @@ class JobTableModel(QAbstractTableModel):
     def _display(self, exp: Experiment, column: int) -> str:
         if column == Column.STATUS:
             text = STATUS_LABELS[exp.status]
-            if exp.status is ExpStatus.RUNNING and exp.progress is not None:
-                text += f" {exp.progress * 100:.0f} %"
+            if exp.status is ExpStatus.RUNNING:
+                fraction = self._progress_of(exp)[0]
+                if fraction is not None:
+                    text += f" {fraction * 100:.0f} %"
             return text
         if column == Column.CALL:
             return exp.call_text
@@ -210,18 +192,24 @@ class JobTableModel(QAbstractTableModel):
         if column == Column.STARTED:
             return clock_text(exp.started_at)
         if column == Column.DURATION:
-            return duration_text(exp.duration)
-        return self._result_texts(exp)[0]
+            return duration_text(self._mirror.elapsed(exp))
+        return self._result_texts(exp).cell
+
+    def _progress_of(self, exp: Experiment) -> tuple[float | None, str]:
+        """What the status bar shows too: the progress the mirror applied, for the running job."""
+        mirror = self._mirror
+        return mirror.progress if exp is mirror.running_job else (exp.progress, exp.progress_message)
 
     def _tooltip(self, exp: Experiment, column: int) -> str:
         status = exp.status
         if column == Column.STATUS:
             lines = [STATUS_LABELS[status]]
             if status is ExpStatus.RUNNING:
-                if exp.progress is not None:
-                    lines[0] += ": " + progress_text(exp)
-                if exp.progress_message:
-                    lines.append(exp.progress_message)
+                fraction, message = self._progress_of(exp)
+                if fraction is not None:
+                    lines[0] += ": " + progress_text(fraction, self._mirror.elapsed(exp))
+                if message:
+                    lines.append(message)
             if status is ExpStatus.QUEUED:
                 lines.append("Drag to reorder; Delete or drop on the trash to remove.")
             else:
@@ -236,32 +224,46 @@ class JobTableModel(QAbstractTableModel):
             return timestamp_text(exp.started_at)
         if column == Column.DURATION:
             return f"Finished {timestamp_text(exp.finished_at)}" if exp.finished_at else ""
-        return self._result_texts(exp)[1]
+        return self._result_texts(exp).tooltip
 
-    def _result_texts(self, exp: Experiment) -> tuple[str, str]:
-        """(cell text, tooltip) of the result; cached once the job is done (a repr may be slow)."""
-        cached = self._result_cache.get(exp)
-        if cached is None:
-            cached = (result_text(exp), result_tooltip(exp))
-            if exp.done():
-                self._result_cache[exp] = cached
-        return cached
+    def _result_texts(self, exp: Experiment) -> CellTexts:
+        """(cell text, tooltip) of a done job's result; made off the GUI thread when user code is involved."""
+        if not exp.done():
+            return _NO_TEXTS
+        texts = self._mirror.result_texts.cell(exp)
+        return _PENDING_TEXTS if texts is None else texts
 
-    # ----------------------------------------------------------------- mirroring the queue's signals
-    # Work that need not happen at once is deferred to one flush per pass of the event loop: appended
-    # jobs (one beginInsertRows for a burst), repaints of changed rows (one dataChanged per run of
-    # adjacent rows) and the running-row announcement. Anything that shifts rows flushes first, so
-    # deferred row numbers are always applied while still valid.
-    def _request_flush(self) -> None:
-        if not self._flush_posted:
-            self._flush_posted = True
-            self._flush_requested_signal.emit()
+    def progress_text(self, exp: Experiment) -> str:
+        """``42 % · 1 min 20 s left`` for the running job (the progress bar's text), else empty."""
+        fraction = self._progress_of(exp)[0]
+        return "" if fraction is None else progress_text(fraction, self._mirror.elapsed(exp))
 
-    def _on_flush_requested(self) -> None:
-        self._flush_posted = False
-        self._flush_pending()
+    def progress_fraction(self, exp: Experiment) -> float | None:
+        """The progress (0..1) the view draws for ``exp``, or None."""
+        return self._progress_of(exp)[0]
 
-    def _flush_pending(self) -> None:
+    # ----------------------------------------------------------------- following the mirror
+    # The mirror hands over the records of one frame in order, then calls end_slice. Appended jobs
+    # (one beginInsertRows for a burst), repaints of changed rows (one dataChanged per run of
+    # adjacent rows) and the running-row announcement wait for end_slice; anything that shifts
+    # rows flushes first, so deferred row numbers are always applied while still valid.
+    def apply_record(self, record: qc.Change) -> None:
+        """Apply one record of the queue's change stream (called by the QueueMirror, in order)."""
+        kind = type(record)
+        if kind is qc.StatusChanged:
+            self._on_status_changed(record.index, record.status)
+        elif kind is qc.Inserted:
+            self._on_inserted(record.index, record.job)
+        elif kind is qc.Progress or kind is qc.JobUpdated:
+            if record.index < len(self._rows):
+                self._dirty.add(record.index)
+        elif kind is qc.RemovedRange or kind is qc.HistoryTrimmed:
+            self._on_removed_range(record.first, record.last)
+        elif kind is qc.Moved:
+            self._on_moved(record.src, record.dst)
+
+    def end_slice(self) -> None:
+        """The mirror's frame ends: insert the appended rows, repaint changed ones, announce the running row."""
         if self._pending:
             pending, self._pending = self._pending, []
             first = len(self._rows)
@@ -276,86 +278,55 @@ class JobTableModel(QAbstractTableModel):
             self._announce_running = False
             self.running_row_changed_signal.emit(self._running_row)
 
-    def _apply_changes(self) -> None:
-        """Apply the queue's changes since the last batch, in order (``ChangeFeed``).
-
-        At most ~``_SLICE_S`` of work per call: the rest waits for a zero timer, so timers,
-        repaints and clicks get their turn while thousands of jobs stream through.
-        """
-        backlog = self._backlog
-        backlog.extend(self._feed.take())
-        handlers = self._handlers
-        deadline = time.perf_counter() + _SLICE_S
-        done = 0
-        while backlog:
-            kind, *args = backlog.popleft()
-            handlers[kind](*args)
-            done += 1
-            if not done % 32 and backlog and time.perf_counter() > deadline:
-                if not self._continuation_pending:
-                    self._continuation_pending = True
-                    QTimer.singleShot(0, self._continue_changes)
-                return
-
-    def _continue_changes(self) -> None:
-        self._continuation_pending = False
-        self._apply_changes()
-
     def _on_inserted(self, index: int, exp: Experiment) -> None:
         if index != len(self._rows) + len(self._pending):  # put() always appends; be exact anyway
-            self._flush_pending()
+            self.end_slice()
             self.beginInsertRows(QModelIndex(), index, index)
             self._rows.insert(index, exp)
             self.endInsertRows()
+            if 0 <= self._running_row and index <= self._running_row:
+                self._running_row += 1
             return
         self._pending.append(exp)
-        self._request_flush()
 
     def _on_removed_range(self, first: int, last: int) -> None:
-        self._flush_pending()
+        self.end_slice()
         self.beginRemoveRows(QModelIndex(), first, last)
         del self._rows[first:last + 1]
         self.endRemoveRows()
+        if self._running_row > last:  # history trimmed above the running job
+            self._running_row -= last - first + 1
+        elif self._running_row >= first:
+            self._running_row = -1
 
     def _on_status_changed(self, index: int, status: ExpStatus) -> None:
         # A row still pending needs no repaint: it shows its live status once inserted.
         if status is ExpStatus.RUNNING:
             self._running_row = index
             self._announce_running = True
-            if not self._timer.isActive():
-                self._timer.start()
         elif index == self._running_row:
-            self._running_row = -1  # the timer stops itself at its next tick
+            self._running_row = -1
             self._announce_running = False
         if index < len(self._rows):
             self._dirty.add(index)
-        self._request_flush()
 
     def _on_moved(self, src: int, dst: int) -> None:
-        self._flush_pending()
+        self.end_slice()
         destination = dst + 1 if dst > src else dst  # Qt counts the destination before the move
         if self.beginMoveRows(QModelIndex(), src, src, QModelIndex(), destination):
             self._rows.insert(dst, self._rows.pop(src))
             self.endMoveRows()
 
-    def _on_progress(self, index: int, fraction: float, message: str) -> None:
-        if index < len(self._rows):
-            self._dirty.add(index)
-            self._request_flush()
-
-    def _on_updated(self, index: int) -> None:
-        """A queued job's arguments changed (``exp.update_arguments``): redraw its row."""
-        if index < len(self._rows):
-            self._dirty.add(index)
-            self._request_flush()
-
     def _refresh_running_row(self) -> None:
-        """Once a second: redraw the running row (live duration, time left)."""
+        """Once a second (the mirror's tick): redraw the running row (live duration, time left)."""
         row = self._running_row
-        if row < 0:
-            self._timer.stop()
-        elif row < len(self._rows):
+        if 0 <= row < len(self._rows):
             self.dataChanged.emit(self.index(row, Column.STATUS), self.index(row, Column.DURATION))
+
+    def _refresh_results(self) -> None:
+        """Result texts arrived from the helper thread: repaint the Result column (visible cells only cost)."""
+        if self._rows:
+            self.dataChanged.emit(self.index(0, Column.RESULT), self.index(len(self._rows) - 1, Column.RESULT))
 
     # ----------------------------------------------------------------- actions on the queue
     def remove_experiments(self, experiments: Iterable[Experiment]) -> int:
@@ -402,7 +373,7 @@ class JobTableModel(QAbstractTableModel):
         rows = [r for r in rows if self._rows[r].status is ExpStatus.QUEUED]
         if not rows:
             return None
-        payload = {"rows": rows, "ids": [id(self._rows[r]) for r in rows]}
+        payload = {"ids": [self._rows[r].job_id for r in rows]}
         mime = QMimeData()
         mime.setData(MIME_TYPE, self._token + b"\n" + json.dumps(payload).encode())
         return mime
@@ -422,7 +393,7 @@ class JobTableModel(QAbstractTableModel):
         for exp in reversed(self._rows):  # queued jobs are the tail: stop at a running or finished one
             status = exp.status
             if status is ExpStatus.QUEUED:
-                queued[id(exp)] = exp
+                queued[exp.job_id] = exp
             elif status is not ExpStatus.CANCELLED:  # a cancelled row is only waiting for its removal
                 break
         return [queued[i] for i in ids if i in queued]
@@ -455,10 +426,13 @@ def dragged_job_count(data: QMimeData | None) -> int:
     return len(_payload_ids(data))
 
 
-def _payload_ids(data: QMimeData) -> list[int]:
-    """The job ids in a ``MIME_TYPE`` payload (after the token line); [] if malformed."""
-    try:
-        ids = json.loads(bytes(data.data(MIME_TYPE)).split(b"\n", 1)[1])["ids"]
-    except (ValueError, KeyError, IndexError, TypeError):
+def _payload_ids(data: QMimeData) -> list[str]:
+    """The job ids (``Experiment.job_id``) in a ``MIME_TYPE`` payload (after the token line); [] if malformed."""
+    raw = bytes(data.data(MIME_TYPE)).split(b"\n", 1)
+    if len(raw) != 2 or len(raw[1]) > _MAX_PAYLOAD_BYTES:
         return []
-    return [i for i in ids if isinstance(i, int)] if isinstance(ids, list) else []
+    try:
+        ids = json.loads(raw[1])["ids"]
+    except (ValueError, KeyError, IndexError, TypeError, RecursionError):  # e.g. [[[[... a million deep
+        return []
+    return [i for i in ids if isinstance(i, str)] if isinstance(ids, list) else []

@@ -26,9 +26,10 @@ from qtpy.QtWidgets import (
     QWidget,
 )
 
+from labqueue.display_format import count_text
 from labqueue.experiment import Experiment, ExpStatus
-from labqueue.gui.job_display_text import progress_text
 from labqueue.gui.job_table_model import EXPERIMENT_ROLE, NOT_REMOVABLE_TEXT, Column, JobTableModel
+from labqueue.gui.queue_mirror import QueueMirror
 from labqueue.manager import Manager
 
 __all__ = ["ContextActionFactory", "JobTableView"]
@@ -40,16 +41,14 @@ ContextActionFactory = Callable[[QMenu, list], "QAction | None"]
 _CONTEXT_ROWS = 3  # finished rows kept visible above the running job when following it
 
 
-def _jobs(n: int) -> str:
-    return f"{n} job" if n == 1 else f"{n} jobs"
-
-
 class _StatusDelegate(QStyledItemDelegate):
     """Paints the running job's Status cell as a progress bar with percent and time left."""
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex) -> None:
         exp = index.data(EXPERIMENT_ROLE)
-        if exp is None or exp.status is not ExpStatus.RUNNING or exp.progress is None:
+        model = index.model()
+        fraction = model.progress_fraction(exp) if exp is not None and exp.status is ExpStatus.RUNNING else None
+        if fraction is None:
             super().paint(painter, option, index)
             return
         cell = QStyleOptionViewItem(option)
@@ -64,8 +63,8 @@ class _StatusDelegate(QStyledItemDelegate):
         bar.fontMetrics = option.fontMetrics
         bar.palette = option.palette
         bar.minimum, bar.maximum = 0, 1000
-        bar.progress = int(round(exp.progress * 1000))
-        bar.text = progress_text(exp)
+        bar.progress = int(round(fraction * 1000))
+        bar.text = model.progress_text(exp)
         bar.textVisible = True
         bar.textAlignment = Qt.AlignCenter
         style.drawControl(QStyle.CE_ProgressBar, bar, painter, widget)
@@ -83,14 +82,16 @@ class JobTableView(QTableView):
     current_experiment_changed_signal = Signal(object)
     context_menu_about_to_show_signal = Signal(QMenu, list)
 
-    def __init__(self, manager: Manager, parent: QWidget | None = None):
+    def __init__(self, manager: Manager, parent: QWidget | None = None, mirror: QueueMirror | None = None):
         super().__init__(parent)
         self.setObjectName("jobTableView")
         self._manager = manager
         self._context_factories: list[ContextActionFactory] = []
         self._follow_running = True
         self._scrolling_to_running = False
-        self.setModel(JobTableModel(manager.job_queue, self))
+        self._select_after_removal = False
+        # The window passes its QueueMirror; a view on its own follows the queue with one of its own.
+        self.setModel(JobTableModel(mirror if mirror is not None else manager.job_queue, self))
         self.setItemDelegateForColumn(Column.STATUS, _StatusDelegate(self))
         self._configure()
         self._scroll_timer = QTimer(self)  # coalesces many job starts into one scroll
@@ -100,6 +101,7 @@ class JobTableView(QTableView):
         self.model().running_row_changed_signal.connect(self._on_running_row_changed)
         self.selectionModel().currentRowChanged.connect(self._on_current_row_changed)
         self.verticalScrollBar().valueChanged.connect(self._on_scrolled)
+        self.model().rowsRemoved.connect(self._on_rows_removed)
 
     def _configure(self) -> None:
         self.setSelectionBehavior(QAbstractItemView.SelectRows)
@@ -157,15 +159,45 @@ class JobTableView(QTableView):
         removed = self.model().remove_experiments(queued) if queued else 0
         kept = len(experiments) - removed
         if kept:
-            self.message_signal.emit(f"Removed {_jobs(removed)}; kept {_jobs(kept)} that are running or done. "
+            verb = "is" if kept == 1 else "are"
+            what = f"Removed {count_text(removed, 'job')}; kept" if removed else "Nothing removed:"
+            self.message_signal.emit(f"{what} {count_text(kept, 'job')} that {verb} running or done. "
                                      f"{NOT_REMOVABLE_TEXT}")
         elif removed:
-            self.message_signal.emit(f"Removed {_jobs(removed)} from the queue.")
+            self.message_signal.emit(f"Removed {count_text(removed, 'job')} from the queue.")
         return removed
 
     def remove_selected(self) -> int:
-        """Remove the selected queued jobs (what Delete does); returns how many were removed."""
-        return self.remove_experiments(self.selected_experiments())
+        """Remove the selected queued jobs (what Delete does); returns how many were removed.
+
+        Once their rows are gone, the row that took the place of the current one is selected, so
+        pressing Delete again removes the next job, as in a file manager.
+        """
+        selected = self.selected_experiments()
+        if not selected:
+            self.message_signal.emit("Nothing selected: select queued jobs, then press Delete.")
+            return 0
+        removed = self.remove_experiments(selected)
+        self._select_after_removal = removed > 0
+        return removed
+
+    def select_experiment(self, exp: Experiment) -> bool:
+        """Make ``exp``'s row the current, selected row and scroll to it; False if it has no row."""
+        row = self.model().row_of(exp)
+        if row < 0:
+            return False
+        self.setCurrentIndex(self.model().index(row, Column.CALL))
+        self.selectRow(row)
+        self.scrollTo(self.model().index(row, 0))
+        return True
+
+    def _on_rows_removed(self, _parent: QModelIndex, _first: int, _last: int) -> None:
+        if not self._select_after_removal or self.selectionModel().hasSelection():
+            return
+        self._select_after_removal = False
+        current = self.currentIndex()
+        if current.isValid():
+            self.selectRow(current.row())
 
     def move_selected_to_top(self) -> bool:
         """Move the selected queued jobs to the front of the queued jobs (they run next)."""
@@ -245,7 +277,7 @@ class JobTableView(QTableView):
             event.setDropAction(Qt.IgnoreAction)
 
     def _drag_pixmap(self, n: int) -> QPixmap:
-        text = f"{_jobs(n)} — drop between rows to reorder, on the trash to remove"
+        text = f"{count_text(n, 'job')} — drop between rows to reorder, on the trash to remove"
         fm = QFontMetrics(self.font())
         rect = QRect(0, 0, fm.horizontalAdvance(text) + 20, fm.height() + 10)
         pixmap = QPixmap(rect.size())

@@ -24,6 +24,7 @@ from qtpy.QtWidgets import (
     QWidget,
 )
 
+from labqueue.display_format import count_text
 from labqueue.gui.app_settings import app_settings
 from labqueue.gui.console import PythonConsole
 from labqueue.gui.help_menu import fill_help_menu
@@ -32,8 +33,8 @@ from labqueue.gui.log_pane import LogPane
 from labqueue.gui.notification_store import apply_saved_config
 from labqueue.gui.notifications_dialog import NotificationsDialog
 from labqueue.gui.queue_controls import QueueControls
+from labqueue.gui.queue_mirror import QueueMirror
 from labqueue.gui.queue_status_bar import QueueStatusBar
-from labqueue.gui.queue_watcher import QueueWatcher
 from labqueue.gui.resources import icon
 from labqueue.gui.result_view import ResultView
 from labqueue.gui.trash_zone import TrashZone
@@ -54,12 +55,12 @@ class MainWindow(QMainWindow):
     - ``window.table_view``: the job table (a ``JobTableView``).
     - ``window.menu(name)``: the "File", "Queue", "View", "Settings" or "Help" QMenu.
     - ``window.add_dock(widget, title, area, object_name)``: a dock with a toggle in the View menu.
-    - ``window.add_shutdown_hook(fn)``: ``fn()`` runs once on close, before the manager shuts down.
+    - ``window.add_shutdown_hook(fn)``: ``fn()`` runs once on close, after the running job has ended.
     - ``_build_docks()`` / ``_build_settings_menu()``: filled in by the console and notification
       code; called at the end of ``__init__``, before the saved window state is restored.
 
-    Closing asks first if jobs are running or queued, then aborts the running job, runs the shutdown
-    hooks and stops the manager without freezing the window while the job winds down.
+    Closing asks first if jobs are running or queued, then aborts the running job and stops the
+    manager without freezing the window while the job winds down; then it runs the shutdown hooks.
     """
 
     #: Seconds to wait for an aborted job before telling the user that it hangs.
@@ -89,13 +90,23 @@ class MainWindow(QMainWindow):
         self._deadline.setSingleShot(True)
         self._deadline.timeout.connect(self._job_does_not_stop)
 
-        self.watcher = QueueWatcher(manager, self)
-        self.table_view = JobTableView(manager, self)
+        #: The window's one subscription to the queue's change stream; every view below reads it.
+        self.mirror = QueueMirror(manager.job_queue, self)
+        self.table_view = JobTableView(manager, self, mirror=self.mirror)
         self.table_view.setObjectName("job_table_view")
         self.setCentralWidget(self.table_view)
-        self.controls = QueueControls(manager, self.watcher, self)
-        self.status_bar = QueueStatusBar(self.watcher, self)
+        self.controls = QueueControls(manager, self.mirror, self)
+        self.status_bar = QueueStatusBar(self.mirror, self)
         self.setStatusBar(self.status_bar)
+        self.mirror.failure_paused_signal.connect(self._show_failure)
+        # manager.shutdown() typed in the console or called by a script: the window says so. A
+        # shutdown with nothing queued changes no job, so a slow timer looks too.
+        self._manager_shut_down = False
+        self.mirror.changed_signal.connect(self._check_manager_shut_down)
+        self._shutdown_watch = QTimer(self)
+        self._shutdown_watch.setInterval(500)
+        self._shutdown_watch.timeout.connect(self._check_manager_shut_down)
+        self._shutdown_watch.start()
         self.controls.message_signal.connect(self.status_bar.show_message)
         self.table_view.message_signal.connect(self.status_bar.show_message)
         self._menus: dict[str, QMenu] = {}
@@ -131,14 +142,14 @@ class MainWindow(QMainWindow):
         return dock
 
     def add_shutdown_hook(self, fn: Callable[[], object]) -> None:
-        """Call ``fn()`` once when the window closes, before the manager is shut down."""
+        """Call ``fn()`` once when the window closes, after the running job has ended (or was given up on)."""
         self._shutdown_hooks.append(fn)
 
     def _build_docks(self) -> None:
         """Add the docks (console, result view, log pane) with :meth:`add_dock`."""
         self.log_pane = LogPane(self.manager, self)
         self.console = PythonConsole(self.manager, self)
-        self.result_view = ResultView(self.manager, console=self.console, parent=self)
+        self.result_view = ResultView(self.manager, console=self.console, parent=self, mirror=self.mirror)
         console_dock = self.add_dock(self.console, "Console", Qt.BottomDockWidgetArea, "dock_console")
         log_dock = self.add_dock(self.log_pane, "Messages", Qt.BottomDockWidgetArea, "dock_messages")
         self.tabifyDockWidget(console_dock, log_dock)
@@ -222,6 +233,20 @@ class MainWindow(QMainWindow):
         settings.setValue("table/header_state", self.table_view.horizontalHeader().saveState())
         settings.sync()
 
+    # ----------------------------------------------------------------- following the manager
+    def _show_failure(self, exp: Experiment) -> None:
+        """A job failed and paused the queue: select its row, so the result pane shows the traceback."""
+        self.table_view.select_experiment(exp)
+
+    def _check_manager_shut_down(self) -> None:
+        if self._manager_shut_down or self._closing or not self.manager.is_shut_down:
+            return
+        self._manager_shut_down = True
+        self._shutdown_watch.stop()
+        self.controls.freeze()
+        self.status_bar.set_shut_down()
+        self.status_bar.show_message("The manager was shut down: no job runs in this window any more.")
+
     # ----------------------------------------------------------------- closing
     def quit_without_asking(self) -> None:
         """Close as if the user had confirmed every question (e.g. on SIGTERM): abort, shut down, close.
@@ -262,13 +287,15 @@ class MainWindow(QMainWindow):
         running, n_queued = q.running_job(), q.qsize("queued")
         if running is None and n_queued == 0:
             return True
+        queued = count_text(n_queued, "queued job")
         if running is not None:
             text, quit_text = f"A job is running: {running.call_text}\n\nAbort it and quit?", "Abort and quit"
         else:
-            text, quit_text = f"{n_queued} queued job(s) have not run yet.\n\nQuit and cancel them?", "Quit"
+            have, them = ("has", "it") if n_queued == 1 else ("have", "them")
+            text, quit_text = f"{queued} {have} not run yet.\n\nQuit and cancel {them}?", "Quit"
         box = QMessageBox(QMessageBox.Warning, "Quit labqueue", text, QMessageBox.Cancel, self)
         if running is not None and n_queued:
-            box.setInformativeText(f"The {n_queued} queued job(s) will be cancelled too.")
+            box.setInformativeText(f"The {queued} will be cancelled too.")
         quit_button = box.addButton(quit_text, QMessageBox.AcceptRole)
         box.setDefaultButton(QMessageBox.Cancel)
         box.exec_()
@@ -289,8 +316,9 @@ class MainWindow(QMainWindow):
         self._closing = True
         self.save_settings()
         self.controls.freeze()
-        self.run_shutdown_hooks()
-        # Cancels the queued jobs and aborts the running one; after this no new job can start.
+        # Cancels the queued jobs and aborts the running one; after this no new job can start. The
+        # shutdown hooks (the console among them) run only once the job has ended: a job defined in
+        # the console still needs the console's namespace while it winds down.
         self.manager.shutdown(wait=False, abort=True)
         job = self.manager.job_queue.running_job()
         if job is None:
@@ -310,7 +338,14 @@ class MainWindow(QMainWindow):
             self._job_does_not_stop()
             return
         self._deadline.stop()
+        self._end()
+
+    def _end(self) -> None:
+        """The worker is done (or given up on): tear down the hooks and the mirror, then close."""
         self._shut_down = True
+        self._shutdown_watch.stop()
+        self.run_shutdown_hooks()
+        self.mirror.close()
         self._close_later()
 
     def _close_later(self) -> None:
@@ -345,5 +380,4 @@ class MainWindow(QMainWindow):
         logger.error("Quit while %s was still running: it did not respond to Abort.", call)
         self.hung_job = job
         self._deadline.stop()
-        self._shut_down = True
-        self._close_later()
+        self._end()

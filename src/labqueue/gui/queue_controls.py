@@ -1,19 +1,24 @@
 """The window's queue controls as QActions: Pause/Resume (one toggle), Abort current job, Clear queued.
 
 The actions live in the toolbar and in the "Queue" menu alike, so both always agree. Their state
-follows the queue through a :class:`QueueWatcher`, whoever changes it: a button, the console, a
-script, or the worker pausing itself after a failure.
+follows the window's :class:`~labqueue.gui.queue_mirror.QueueMirror`, whoever changes the queue: a
+button, the console, a script, or the worker pausing itself after a failure.
 """
 
 from __future__ import annotations
+
+import logging
 
 from qtpy.QtCore import QObject, Signal
 from qtpy.QtGui import QKeySequence
 from qtpy.QtWidgets import QAction, QMessageBox, QWidget
 
-from labqueue.gui.queue_watcher import QueueWatcher
+from labqueue.display_format import count_text
+from labqueue.gui.queue_mirror import QueueMirror
 from labqueue.gui.resources import icon
 from labqueue.manager import Experiment, Manager
+
+logger = logging.getLogger("labqueue")
 
 __all__ = ["QueueControls", "CONFIRM_CLEAR_ABOVE", "PAUSE_SHORTCUT", "ABORT_SHORTCUT", "CLEAR_SHORTCUT"]
 
@@ -36,10 +41,10 @@ class QueueControls(QObject):
     #: A short message for the status bar (e.g. "Abort requested: sweep(1, 2)").
     message_signal = Signal(str)
 
-    def __init__(self, manager: Manager, watcher: QueueWatcher, parent_widget: QWidget):
+    def __init__(self, manager: Manager, mirror: QueueMirror, parent_widget: QWidget):
         super().__init__(parent_widget)
         self.manager = manager
-        self.watcher = watcher
+        self.mirror = mirror
         self._parent_widget = parent_widget
         self._shown_running: Experiment | None = None
         self._frozen = False
@@ -65,7 +70,7 @@ class QueueControls(QObject):
             "The running job goes on; finished jobs stay in the table.")
         self.clear_action.triggered.connect(self.clear_queued)
 
-        watcher.changed_signal.connect(self.refresh)
+        mirror.changed_signal.connect(self.refresh)
         self.refresh()
 
     @property
@@ -76,7 +81,7 @@ class QueueControls(QObject):
     # ----------------------------------------------------------------- state
     def refresh(self) -> None:
         """Update texts, icons and enabled states from the queue as it is now."""
-        paused = self.watcher.paused
+        paused = self.mirror.paused
         pause_keys = _shortcut_text(PAUSE_SHORTCUT)
         if paused:
             self.pause_action.setText("&Resume")
@@ -87,28 +92,28 @@ class QueueControls(QObject):
             self.pause_action.setIcon(icon("pause"))
             self.pause_action.setToolTip(
                 f"Pause the queue ({pause_keys}): the running job finishes, the next one waits.")
-        self._shown_running = self.watcher.running_job
+        self._shown_running = self.mirror.running_job
         self.pause_action.setEnabled(not self._frozen)
         self.abort_action.setEnabled(not self._frozen and self._shown_running is not None)
-        self.clear_action.setEnabled(not self._frozen and self.watcher.queued > 0)
+        self.clear_action.setEnabled(not self._frozen and self.mirror.queued > 0)
 
     def freeze(self) -> None:
-        """Disable all three for good (the window is shutting down)."""
+        """Disable all three for good (the window is shutting down, or the manager was shut down)."""
         self._frozen = True
         self.refresh()
 
     # ----------------------------------------------------------------- user commands
     def toggle_pause(self) -> None:
         """Pause if the queue runs, resume if it is paused."""
-        if self.watcher.paused:
+        if self.mirror.paused:
             self.manager.resume_worker()
             self.message_signal.emit("Resumed: queued jobs run again.")
         else:
             self.manager.pause_worker()
-            running = self.watcher.running_job
+            running = self.mirror.running_job
             after = f" after {running.call_text} ends" if running is not None else ""
             self.message_signal.emit(f"Paused: no new job starts{after}.")
-        self.watcher.notify_now()
+        self.mirror.sync()
 
     def abort_current(self) -> None:
         """Abort the job the window shows as running (never a job that started after the click)."""
@@ -119,20 +124,23 @@ class QueueControls(QObject):
             self.message_signal.emit(f"Abort requested: {job.call_text} stops when it next checks manager.abort.")
         else:
             self.message_signal.emit(f"{job.call_text} had already ended; nothing aborted.")
-        self.watcher.notify_now()
+        self.mirror.sync()
 
     def clear_queued(self) -> None:
         """Remove all queued jobs; asks first when there are more than CONFIRM_CLEAR_ABOVE."""
-        n = self.watcher.queued
+        n = self.mirror.queued
         if n == 0:
             return
         if n > CONFIRM_CLEAR_ABOVE:
             answer = QMessageBox.question(
                 self._parent_widget, "Clear queued jobs",
-                f"Remove all {n} queued jobs? They will not run.\nThe running job is not affected.",
+                f"Remove all {count_text(n, 'queued job')}? They will not run.\nThe running job is not affected.",
                 QMessageBox.Yes | QMessageBox.No, QMessageBox.No)
             if answer != QMessageBox.Yes:
                 return
-        self.manager.clear_all_jobs()
-        self.message_signal.emit(f"Cleared {n} queued job(s).")
-        self.watcher.notify_now()
+        cleared = self.manager.job_queue.remove_jobs(self.manager.job_queue.queue)
+        if cleared:
+            logger.info("Cleared %s.", count_text(cleared, "queued job"))
+        self.message_signal.emit(f"Cleared {count_text(cleared, 'queued job')}." if cleared
+                                 else "Nothing to clear: the queued jobs had started or were removed meanwhile.")
+        self.mirror.sync()

@@ -1,36 +1,34 @@
-"""The window's status bar: the running job and its elapsed time, job counts, and a visible "Paused"."""
+"""The window's status bar: the running job and its elapsed time, job counts, and a visible "Paused".
+
+Everything it shows comes from the window's :class:`~labqueue.gui.queue_mirror.QueueMirror`,
+refreshed in the same frame as the table, so the two always agree: the same progress, the same
+elapsed time (both tick on the mirror's clock), the same counts.
+"""
 
 from __future__ import annotations
 
-from qtpy.QtCore import QTimer
 from qtpy.QtWidgets import QLabel, QStatusBar, QWidget
 
-from labqueue.gui.queue_watcher import QueueWatcher
+from labqueue.display_format import duration_text
+from labqueue.gui.queue_mirror import QueueMirror
 from labqueue.manager import ExpStatus
 
-__all__ = ["QueueStatusBar", "format_elapsed", "MESSAGE_MS"]
+__all__ = ["QueueStatusBar", "MESSAGE_MS"]
 
-#: How long a message (e.g. "Cleared 3 queued job(s).") stays in the status bar.
+#: How long a message (e.g. "Cleared 3 queued jobs.") stays in the status bar.
 MESSAGE_MS = 5000
 
 _PAUSED_STYLE = "QLabel { background: #e08a1e; color: white; font-weight: bold; padding: 1px 8px; }"
 _STOPPING_STYLE = "QLabel { background: #c9302c; color: white; font-weight: bold; padding: 1px 8px; }"
-
-
-def format_elapsed(seconds: float | None) -> str:
-    """``75.3`` → ``"1:15"``, ``3725`` → ``"1:02:05"``."""
-    total = int(seconds or 0)
-    hours, rest = divmod(total, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+_PLAIN_STYLE = "QLabel { padding: 1px 8px; }"
 
 
 class QueueStatusBar(QStatusBar):
-    """Left: the running job ("Running: sweep(…) 1:15, 40 %"); right: counts and the queue state."""
+    """Left: the running job ("Running: sweep(…) 12.0 s, 40 %"); right: counts and the queue state."""
 
-    def __init__(self, watcher: QueueWatcher, parent: QWidget | None = None):
+    def __init__(self, mirror: QueueMirror, parent: QWidget | None = None):
         super().__init__(parent)
-        self.watcher = watcher
+        self.mirror = mirror
         self.job_label = QLabel(self)
         self.job_label.setObjectName("job_label")
         self.counts_label = QLabel(self)
@@ -41,12 +39,10 @@ class QueueStatusBar(QStatusBar):
         self.addPermanentWidget(self.counts_label)
         self.addPermanentWidget(self.state_label)
         self._stopping_text: str | None = None
+        self._shut_down = False
         self._tooltip_job = None
-        # The elapsed time of the running job ticks once a second (GUI thread only).
-        self.clock = QTimer(self)
-        self.clock.setInterval(1000)
-        self.clock.timeout.connect(self._update_job)
-        watcher.changed_signal.connect(self.refresh)
+        mirror.changed_signal.connect(self.refresh)
+        mirror.tick_signal.connect(self._update_job)
         self.refresh()
 
     def show_message(self, text: str) -> None:
@@ -58,42 +54,55 @@ class QueueStatusBar(QStatusBar):
         self._stopping_text = text
         self.refresh()
 
+    def set_shut_down(self) -> None:
+        """Show that the manager was shut down: no job will run in this window again."""
+        self._shut_down = True
+        self.refresh()
+
     def refresh(self) -> None:
-        """Redraw every label from the queue as it is now."""
+        """Redraw every label from the mirror."""
         self._update_job()
-        w = self.watcher
-        parts = [f"{w.queued} queued", f"{w.count(ExpStatus.FINISHED)} finished",
-                 f"{w.count(ExpStatus.FAILED)} failed", f"{w.count(ExpStatus.ABORTED)} aborted"]
+        m = self.mirror
+        parts = [f"{m.queued} queued", f"{m.count(ExpStatus.FINISHED)} finished",
+                 f"{m.count(ExpStatus.FAILED)} failed", f"{m.count(ExpStatus.ABORTED)} aborted"]
         self.counts_label.setText(" · ".join(parts))
         if self._stopping_text is not None:
-            self.state_label.setText(self._stopping_text)
-            self.state_label.setStyleSheet(_STOPPING_STYLE)
-            self.state_label.setToolTip("")
-        elif w.paused:
-            self.state_label.setText("Paused")
-            self.state_label.setStyleSheet(_PAUSED_STYLE)
-            self.state_label.setToolTip("No new job starts until you press Resume.")
+            self._set_state(self._stopping_text, _STOPPING_STYLE, "")
+        elif self._shut_down:
+            self._set_state("Shut down", _STOPPING_STYLE,
+                            "manager.shutdown() was called: no job runs here any more. Restart labqueue.")
+        elif m.paused:
+            reason = m.pause_reason
+            self._set_state(f"Paused: {reason}" if reason else "Paused", _PAUSED_STYLE,
+                            "No new job starts until you press Resume.")
         else:
-            self.state_label.setText("Running" if w.running_job is not None else "Idle")
-            self.state_label.setStyleSheet("QLabel { padding: 1px 8px; }")
-            self.state_label.setToolTip("Queued jobs start one after another.")
+            self._set_state("Running" if m.running_job is not None else "Idle", _PLAIN_STYLE,
+                            "Queued jobs start one after another.")
+
+    def _set_state(self, text: str, style: str, tooltip: str) -> None:
+        if len(text) > 80:
+            tooltip, text = text + ("\n" + tooltip if tooltip else ""), text[:79] + "…"
+        self.state_label.setText(text)
+        self.state_label.setStyleSheet(style)
+        self.state_label.setToolTip(tooltip)
 
     def _update_job(self) -> None:
-        job = self.watcher.running_job
+        m = self.mirror
+        job = m.running_job
         if job is None:
-            self.clock.stop()
             self.job_label.setText("No job running")
             self.job_label.setToolTip("")
             self._tooltip_job = None
             return
-        if not self.clock.isActive():
-            self.clock.start()
-        text = f"Running: {job.call_text}  {format_elapsed(job.duration)}"
-        if job.progress is not None:
-            text += f", {job.progress:.0%}"
-        if job.progress_message:
-            text += f" ({job.progress_message})"
+        text = f"Running: {job.call_text}  {duration_text(m.elapsed(job))}"
+        fraction, message = m.progress
+        if fraction is not None:
+            text += f", {fraction * 100:.0f} %"
+        if message:
+            text += f" ({message})"
         self.job_label.setText(text)
         if job is not self._tooltip_job:  # the full repr may be long: build it once per job
             self._tooltip_job = job
             self.job_label.setToolTip(job.full_call_text())
+
+

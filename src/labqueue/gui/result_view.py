@@ -7,9 +7,6 @@ job: its partial result, if it returned one.
 
 from __future__ import annotations
 
-import pprint
-import reprlib
-import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -23,75 +20,24 @@ from qtpy.QtWidgets import (
     QMenu,
     QPlainTextEdit,
     QPushButton,
+    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
 
+from labqueue.display_format import duration_text, value_summary, value_text
+from labqueue.gui.queue_mirror import QueueMirror
 from labqueue.manager import Experiment, ExpStatus, Manager
 
 __all__ = ["ResultView", "describe_value", "value_text", "CONSOLE_NAME"]
 
 #: The console variable "Send to console" binds.
 CONSOLE_NAME = "_r"
-#: Longest text shown; "Copy" still copies everything.
-MAX_SHOWN_CHARS = 200_000
 
-_bounded_repr = reprlib.Repr()
-_bounded_repr.maxlevel = 6
-_bounded_repr.maxlist = _bounded_repr.maxtuple = _bounded_repr.maxdict = 200
-_bounded_repr.maxset = _bounded_repr.maxfrozenset = _bounded_repr.maxdeque = _bounded_repr.maxarray = 200
-_bounded_repr.maxstring = _bounded_repr.maxother = 20_000
-_bounded_repr.maxlong = 1000
+#: Type, length and size of a value (``list · length 3 · 88 bytes``); see labqueue.display_format.
+describe_value = value_summary
 
-
-def _size_text(n_bytes: int) -> str:
-    for unit in ("bytes", "kB", "MB", "GB"):
-        if n_bytes < 1024 or unit == "GB":
-            return f"{n_bytes:.0f} {unit}" if unit == "bytes" else f"{n_bytes:.1f} {unit}"
-        n_bytes /= 1024
-    return ""  # pragma: no cover
-
-
-def describe_value(value: Any) -> str:
-    """One line: type, shape / length and memory size, e.g. ``ndarray · shape (100, 3) · float64 · 2.3 kB``."""
-    cls = type(value)
-    name = cls.__qualname__ if cls.__module__ == "builtins" else f"{cls.__module__}.{cls.__qualname__}"
-    parts = [name]
-    try:
-        shape = getattr(value, "shape", None)
-        if isinstance(shape, tuple):
-            parts.append(f"shape {shape}")
-            dtype = getattr(value, "dtype", None)
-            if dtype is not None:
-                parts.append(str(dtype))
-        elif hasattr(value, "__len__") and not isinstance(value, type):
-            parts.append(f"length {len(value)}")
-        n_bytes = getattr(value, "nbytes", None)
-        if not isinstance(n_bytes, int):
-            n_bytes = sys.getsizeof(value)
-        parts.append(_size_text(n_bytes))
-    except Exception:  # noqa: BLE001 - a user object may raise from anything
-        pass
-    return " · ".join(parts)
-
-
-def value_text(value: Any) -> str:
-    """Readable repr of ``value``: pretty-printed when small, bounded when large; never raises."""
-    try:
-        small = not hasattr(value, "__len__") or isinstance(value, (str, bytes)) or len(value) <= 2000
-        text = pprint.pformat(value, width=100, sort_dicts=False) if small else _bounded_repr.repr(value)
-    except Exception as exc:  # noqa: BLE001 - user __repr__ may fail
-        return f"<{type(value).__name__}: repr failed with {type(exc).__name__}: {exc}>"
-    if len(text) > MAX_SHOWN_CHARS:
-        text = text[:MAX_SHOWN_CHARS] + f"\n… ({len(text) - MAX_SHOWN_CHARS} more characters; Copy copies all)"
-    return text
-
-
-def _full_repr(value: Any) -> str:
-    try:
-        return repr(value)
-    except Exception as exc:  # noqa: BLE001
-        return f"<{type(value).__name__}: repr failed with {type(exc).__name__}: {exc}>"
+_MAKING = "Making the result's text…"
 
 
 class ResultView(QWidget):
@@ -103,20 +49,26 @@ class ResultView(QWidget):
 
     message_signal = Signal(str)
 
-    def __init__(self, manager: Manager, console: Any = None, parent: QWidget | None = None):
+    def __init__(self, manager: Manager, console: Any = None, parent: QWidget | None = None,
+                 mirror: QueueMirror | None = None):
         super().__init__(parent)
         self.manager = manager
         self.console = console
+        # The window passes its QueueMirror; a pane on its own follows the queue with one of its own.
+        self.mirror = mirror if mirror is not None else QueueMirror(manager.job_queue, self)
         self._exp: Experiment | None = None
         self._shown_status: ExpStatus | None = None
+        self._text_pending = False
 
         self.title_label = QLabel(self)
-        self.title_label.setWordWrap(True)
-        self.title_label.setTextInteractionFlags(Qt.TextSelectableByMouse)
         self.info_label = QLabel(self)
         self.info_label.setTextFormat(Qt.PlainText)
-        self.info_label.setWordWrap(True)
-        self.info_label.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        for label in (self.title_label, self.info_label):
+            label.setWordWrap(True)
+            label.setTextInteractionFlags(Qt.TextSelectableByMouse)
+            # A long call without spaces must not widen the pane (a dock never shrinks back by itself).
+            label.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
+            label.setMinimumWidth(1)
         self.text = QPlainTextEdit(self)
         self.text.setReadOnly(True)
         self.text.setLineWrapMode(QPlainTextEdit.NoWrap)
@@ -143,7 +95,8 @@ class ResultView(QWidget):
         layout.addWidget(self.text, 1)
         layout.addLayout(buttons)
 
-        manager.job_queue.status_changed_signal.connect(self._on_status_changed, Qt.QueuedConnection)
+        self.mirror.changed_signal.connect(self._on_queue_changed)
+        self.mirror.result_texts.ready_signal.connect(self._on_texts_ready)
         shut_down_signal = getattr(console, "shut_down_signal", None)
         if shut_down_signal is not None:
             shut_down_signal.connect(self._update_buttons)
@@ -159,8 +112,10 @@ class ResultView(QWidget):
         """Show ``exp`` (connect the table's ``current_experiment_changed_signal`` here)."""
         self._exp = exp
         self._shown_status = exp.status if exp is not None else None
+        self._text_pending = False
         if exp is None:
             self.title_label.setText("Select a job in the table to see its result.")
+            self.title_label.setToolTip("")
             self.info_label.setText("")
             self.text.setPlainText("")
         else:
@@ -168,32 +123,39 @@ class ResultView(QWidget):
             self.title_label.setToolTip(exp.full_call_text())
             info, text = self._describe(exp)
             self.info_label.setText(info)
+            # A traceback is read whole, so it wraps; a value keeps its layout (columns, nesting).
+            wrap = exp.status is ExpStatus.FAILED
+            self.text.setLineWrapMode(QPlainTextEdit.WidgetWidth if wrap else QPlainTextEdit.NoWrap)
             self.text.setPlainText(text)
         self._update_buttons()
 
     def _describe(self, exp: Experiment) -> tuple[str, str]:
         status = exp.status
-        took = f" after {exp.duration:.3g} s" if exp.duration is not None else ""
-        if status is ExpStatus.FINISHED:
-            value = exp.return_value
-            return f"Result{took}: {describe_value(value)}", value_text(value)
-        if status is ExpStatus.FAILED:
-            error = exp.exception(timeout=0)
-            return (f"Failed{took}: {type(error).__name__}: {error}",
-                    exp.traceback or "(no traceback recorded)")
-        if status is ExpStatus.ABORTED:
-            value = exp.return_value
-            if value is None:
+        took = f" after {duration_text(exp.duration)}" if exp.duration is not None else ""
+        if status in (ExpStatus.FINISHED, ExpStatus.FAILED, ExpStatus.ABORTED):
+            has_value = status is ExpStatus.FAILED or exp.return_value is not None
+            texts = self.mirror.result_texts.pane(exp) if has_value else None
+            self._text_pending = has_value and texts is None
+            summary, text = texts if texts is not None else (_MAKING if has_value else "", "")
+            if status is ExpStatus.FINISHED:
+                return f"Result{took}: {summary}", text
+            if status is ExpStatus.FAILED:
+                return f"Failed{took}: {summary}", text
+            if not has_value:
                 return f"Aborted{took}; the job returned no partial result.", ""
-            return f"Aborted{took}; partial result: {describe_value(value)}", value_text(value)
+            return f"Aborted{took}; partial result: {summary}", text
         if status is ExpStatus.CANCELLED:
             return "Cancelled: removed from the queue before it ran.", ""
         if status is ExpStatus.RUNNING:
             return "Running… the result shows here when it ends.", ""
         return "Queued: not started yet.", ""
 
-    def _on_status_changed(self, _index: int, _status: object) -> None:
+    def _on_queue_changed(self) -> None:
         if self._exp is not None and self._exp.status is not self._shown_status:
+            self.show_experiment(self._exp)
+
+    def _on_texts_ready(self) -> None:
+        if self._text_pending and self._exp is not None:
             self.show_experiment(self._exp)
 
     def _value(self) -> tuple[bool, Any]:
@@ -226,9 +188,17 @@ class ResultView(QWidget):
         has_value, value = self._value()
         if exp is None or not has_value:
             return
-        text = exp.traceback if exp.status is ExpStatus.FAILED and exp.traceback else _full_repr(value)
+        if exp.status is ExpStatus.FAILED and exp.traceback:
+            QApplication.clipboard().setText(exp.traceback)
+            self.message_signal.emit("Copied the traceback.")
+            return
+        # The repr runs user code: made off the GUI thread, then put on the clipboard.
+        self.message_signal.emit("Copying the result…")
+        self.mirror.result_texts.full_repr(value, self._copy_text)
+
+    def _copy_text(self, text: str) -> None:
         QApplication.clipboard().setText(text)
-        self.message_signal.emit("Copied the traceback." if exp.status is ExpStatus.FAILED else "Copied the result.")
+        self.message_signal.emit("Copied the result.")
 
     def send_to_console(self) -> None:
         """Bind the result (or a failure's exception) to ``_r`` in the console."""
@@ -250,7 +220,8 @@ class ResultView(QWidget):
             return None
         copy = exp.copy()
         self.manager.job_queue.put(copy)
-        paused = "" if self.manager.running.is_set() else " The queue is paused: press Resume to run it."
+        self.mirror.sync()
+        paused = " The queue is paused: press Resume to run it." if self.mirror.paused else ""
         self.message_signal.emit(f"Queued again: {copy.call_text}.{paused}")
         return copy
 

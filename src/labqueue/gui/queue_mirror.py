@@ -1,0 +1,301 @@
+"""The window's one view of a queue: :class:`QueueMirror`, drained once per frame on the GUI thread.
+
+A window subscribes to its queue's change stream exactly once, here (``job_queue.subscribe()``).
+The subscription's ``ready_signal`` (a queued connection, one wake-up per burst) starts a frame
+timer; every frame the mirror takes the records that arrived and applies them in a time slice of a
+few milliseconds: first to its own state (counts, running job, progress, pause state), then to the
+row listener (the table model). Whatever does not fit waits for the next frame, so a click always
+gets its turn however many jobs stream through; the timer stops when nothing is left.
+
+Everything the window shows is read from here after the same records were applied: the table's
+rows, the status bar's counts and progress, the controls' enabled states, the result pane. So the
+status bar never disagrees with the table, and no GUI code takes the queue's lock.
+"""
+
+from __future__ import annotations
+
+import collections
+import time
+from typing import Protocol
+
+from qtpy.QtCore import QObject, Qt, QTimer, Signal
+
+from labqueue import queue_changes as qc
+from labqueue.experiment import Experiment, ExpStatus
+from labqueue.experiment_queue import ExperimentQueue
+from labqueue.gui.result_texts import ResultTexts
+
+__all__ = ["QueueMirror", "RowListener", "FRAME_MS", "SLICE_S"]
+
+#: Milliseconds between two drains of the stream while records are waiting (~50 frames a second).
+FRAME_MS = 20
+#: Seconds of records applied per frame at most; the rest waits for the next frame.
+SLICE_S = 0.006
+#: The running job's elapsed time and the table's running row refresh this often.
+TICK_MS = 1000
+
+_COUNTED = (ExpStatus.FINISHED, ExpStatus.FAILED, ExpStatus.ABORTED)
+# How far along its life a status is: a record that does not go beyond what the mirror saw when it
+# was made (the snapshot's jobs are read after subscribing) must not be counted twice.
+_RANK = {ExpStatus.QUEUED: 0, ExpStatus.RUNNING: 1}
+
+
+def _rank(status: ExpStatus) -> int:
+    return _RANK.get(status, 2)
+
+
+class RowListener(Protocol):
+    """What the mirror drives (the table model): records in order, then one ``end_slice`` per frame."""
+
+    def apply_record(self, record: qc.Change) -> None: ...
+
+    def end_slice(self) -> None: ...
+
+
+class QueueMirror(QObject):
+    """The queue as the window shows it: counts, running job, progress, pause state, and the rows.
+
+    Make one per window, on the GUI thread, and pass it to every widget that shows the queue.
+    Read-only accessors: :attr:`queued`, :meth:`count`, :attr:`running_job`, :attr:`progress`,
+    :attr:`paused`, :attr:`pause_reason`, :attr:`now`. Call :meth:`close` when the window closes.
+    """
+
+    #: The counts, the running job, its progress or the pause state changed (at most once a frame).
+    changed_signal = Signal()
+    #: A job failed and the queue is paused after it: the last such job of the frame.
+    failure_paused_signal = Signal(object)
+    #: Once a second while a job runs: elapsed times move on (:attr:`now` is the new time).
+    tick_signal = Signal()
+
+    def __init__(self, job_queue: ExperimentQueue, parent: QObject | None = None):
+        super().__init__(parent)
+        self.job_queue = job_queue
+        #: Display texts of results, made off the GUI thread (a user's ``__repr__`` may be slow).
+        self.result_texts = ResultTexts(self)
+        snapshot, self._sub = job_queue.subscribe()
+        self._sub.ready_signal.connect(self._on_ready, Qt.QueuedConnection)
+        jobs = snapshot.jobs
+        # Read each status once. A status read now may already be ahead of the snapshot: the records
+        # of those changes are in the first take() below, and _first_batch skips them.
+        statuses = [exp.status for exp in jobs]
+        self._initial_rows: list[Experiment] | None = jobs
+        self._counts = dict.fromkeys(_COUNTED, 0)
+        self._queued = 0
+        self._running: Experiment | None = None
+        self.initial_running_row = -1
+        for row, status in enumerate(statuses):
+            if status is ExpStatus.QUEUED:
+                self._queued += 1
+            elif status is ExpStatus.RUNNING:
+                self._running = jobs[row]
+                self.initial_running_row = row
+            elif status in self._counts:
+                self._counts[status] += 1
+        self._paused = snapshot.paused
+        self._pause_reason = ""
+        self._progress: tuple[float | None, str] = (None, "")
+        if self._running is not None:
+            self._progress = (self._running.progress, self._running.progress_message)
+        self._backlog: collections.deque[qc.Change] = collections.deque(self._sub.take())
+        self._seen: dict[int, int] = {}
+        if self._backlog:
+            named = {id(r.job) for r in self._backlog if isinstance(r, qc.StatusChanged)}
+            named.update(id(exp) for r in self._backlog if type(r) is qc.RemovedRange for exp in r.jobs)
+            self._seen = {id(exp): _rank(s) for exp, s in zip(jobs, statuses, strict=True) if id(exp) in named}
+        self._first_batch_left = len(self._backlog)
+        self._listener: RowListener | None = None
+        self._state_changed = False
+        self._last_failure: Experiment | None = None
+        self._closed = False
+        #: The time (epoch seconds) the running job's elapsed time is shown for (set once a tick).
+        self.now = time.time()
+        self._frame = QTimer(self)
+        self._frame.setInterval(FRAME_MS)
+        self._frame.timeout.connect(self._on_frame)
+        #: Ticks once a second while a job runs (elapsed times move on).
+        self.clock = QTimer(self)
+        self.clock.setInterval(TICK_MS)
+        self.clock.timeout.connect(self._on_tick)
+        if self._running is not None:
+            self.clock.start()
+        if self._backlog:
+            self._frame.start()
+
+    # ----------------------------------------------------------------- what the window reads
+    def take_initial_rows(self, listener: RowListener) -> list[Experiment]:
+        """Attach the row listener; returns the rows to start from (once, before the first frame)."""
+        if self._initial_rows is None:
+            raise RuntimeError("a QueueMirror drives one row listener, attached before its first frame")
+        rows, self._initial_rows = self._initial_rows, None
+        self._listener = listener
+        return rows
+
+    @property
+    def queued(self) -> int:
+        """How many jobs wait to run."""
+        return self._queued
+
+    def count(self, status: ExpStatus) -> int:
+        """How many jobs in the table ended FINISHED, FAILED or ABORTED."""
+        return self._counts[status]
+
+    @property
+    def running_job(self) -> Experiment | None:
+        """The job running now, as far as the window has applied the stream."""
+        return self._running
+
+    @property
+    def progress(self) -> tuple[float | None, str]:
+        """(fraction or None, message) the running job last reported."""
+        return self._progress
+
+    def elapsed(self, exp: Experiment) -> float | None:
+        """Seconds ``exp`` has run: up to :attr:`now` while it runs (so every view shows the same)."""
+        started = exp.started_at
+        if started is None:
+            return None
+        finished = exp.finished_at
+        return (finished if finished is not None else max(self.now, started)) - started
+
+    @property
+    def paused(self) -> bool:
+        """True when no new job starts (the last ``PauseChanged`` record said so)."""
+        return self._paused
+
+    @property
+    def pause_reason(self) -> str:
+        """Why the queue paused, e.g. ``sweep(1) failed``; '' if paused by a person or not paused."""
+        return self._pause_reason if self._paused else ""
+
+    def close(self) -> None:
+        """Stop following the queue (closes the subscription, stops the timers and the text thread)."""
+        if self._closed:
+            return
+        self._closed = True
+        self._frame.stop()
+        self.clock.stop()
+        self._sub.close()
+        self._backlog.clear()
+        self.result_texts.shutdown()
+
+    # ----------------------------------------------------------------- draining the stream
+    def sync(self) -> None:
+        """Apply everything that has arrived, now (after the user's own command, for an instant answer)."""
+        self._drain(budget_s=None)
+
+    def _on_ready(self) -> None:
+        if self._closed or self._frame.isActive():
+            return  # the running frame timer takes them
+        self._drain(budget_s=SLICE_S)  # the first change after a quiet spell shows at once
+        if not self._closed:
+            self._frame.start()
+
+    def _on_frame(self) -> None:
+        if not self._drain(budget_s=SLICE_S):
+            self._frame.stop()
+
+    def _drain(self, budget_s: float | None) -> bool:
+        """Apply waiting records for at most ``budget_s``; True if any were waiting."""
+        if self._closed:
+            return False
+        backlog = self._backlog
+        backlog.extend(self._sub.take())
+        if not backlog:
+            return False
+        deadline = None if budget_s is None else time.perf_counter() + budget_s
+        listener = self._listener
+        apply_state = self._apply
+        done = 0
+        while backlog:
+            record = backlog.popleft()
+            if self._first_batch_left:
+                self._first_batch_left -= 1
+                if self._already_seen(record):
+                    if listener is not None:
+                        listener.apply_record(record)
+                    continue
+            apply_state(record)
+            if listener is not None:
+                listener.apply_record(record)
+            done += 1
+            if deadline is not None and not done % 64 and time.perf_counter() > deadline:
+                break
+        if self._first_batch_left == 0:
+            self._seen = {}
+        if listener is not None:
+            listener.end_slice()
+        self._announce()
+        return True
+
+    def _already_seen(self, record: qc.Change) -> bool:
+        """A record of the first batch that the snapshot's statuses already counted."""
+        seen = self._seen
+        if isinstance(record, qc.StatusChanged):
+            rank = seen.get(id(record.job))
+            if rank is not None and _rank(record.status) <= rank:
+                return True
+            return False
+        if type(record) is qc.RemovedRange and seen:
+            already = [exp for exp in record.jobs if seen.get(id(exp), 0) >= 2]
+            if already:  # read as CANCELLED already: only the others leave the queued count
+                self._queued -= len(record.jobs) - len(already)
+                self._state_changed = True
+                return True
+        return False
+
+    def _apply(self, record: qc.Change) -> None:
+        kind = type(record)
+        if kind is qc.StatusChanged:
+            status = record.status
+            if status is ExpStatus.RUNNING:
+                self._queued -= 1
+                self._running = record.job
+                self._progress = (None, "")
+                if not self.clock.isActive():
+                    self.now = time.time()
+                    self.clock.start()
+            else:
+                if record.job is self._running:
+                    self._running = None
+                    self._progress = (None, "")
+                elif status is ExpStatus.CANCELLED:
+                    self._queued -= 1  # cancelled while queued, announced as a status change
+                if status in self._counts:
+                    self._counts[status] += 1
+                if status is ExpStatus.FAILED:
+                    self._last_failure = record.job
+            self._state_changed = True
+        elif kind is qc.Inserted:
+            self._queued += 1
+            self._state_changed = True
+        elif kind is qc.Progress:
+            if record.job is self._running:
+                self._progress = (record.fraction, record.message)
+                self._state_changed = True
+        elif kind is qc.RemovedRange:
+            self._queued -= len(record.jobs)
+            self._state_changed = True
+        elif kind is qc.HistoryTrimmed:
+            for exp in record.jobs:
+                if exp.status in self._counts:
+                    self._counts[exp.status] -= 1
+            self._state_changed = True
+        elif kind is qc.PauseChanged:
+            self._paused = record.paused
+            self._pause_reason = record.reason
+            self._state_changed = True
+
+    def _announce(self) -> None:
+        failure, self._last_failure = self._last_failure, None
+        if self._state_changed:
+            self._state_changed = False
+            self.changed_signal.emit()
+        if failure is not None and self._paused:
+            self.failure_paused_signal.emit(failure)
+
+    def _on_tick(self) -> None:
+        if self._running is None:
+            self.clock.stop()
+            return
+        self.now = time.time()
+        self.tick_signal.emit()
