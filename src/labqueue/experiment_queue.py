@@ -260,8 +260,6 @@ class ExperimentQueue(QObject):
     def _job_updated(self, exp: Experiment) -> None:
         """Under the lock: tell views that ``exp`` (queued, arguments changed) must be redrawn."""
         index = self._items.index(exp, self.first_queued_index)
-        if self._feeds:
-            self._record("updated", index)
         if self._subscriptions:
             self._publish(qc.JobUpdated(index, exp))
 

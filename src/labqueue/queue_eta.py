@@ -17,7 +17,14 @@ from labqueue.duration_stats import DurationStats
 from labqueue.experiment import Experiment, ExpStatus
 from labqueue.experiment_queue import ExperimentQueue
 
-__all__ = ["QueueEta", "ExpectedStart"]
+__all__ = ["QueueEta", "ExpectedStart", "Estimate"]
+
+
+class Estimate(NamedTuple):
+    """Seconds until the queue is empty (None: nothing known) and the number of jobs of unknown duration."""
+
+    seconds: float | None
+    unknown: int
 
 
 class ExpectedStart(NamedTuple):
@@ -60,12 +67,17 @@ class QueueEta:
 
     def seconds_left(self) -> float | None:
         """Seconds until the queue is empty (see the module docstring); 0.0 when nothing is left."""
+        return self.estimate().seconds
+
+    def estimate(self) -> Estimate:
+        """:meth:`seconds_left` and how many of the jobs left have an unknown duration."""
         jobs = self._pending_jobs()
         if not jobs:
-            return 0.0
+            return Estimate(0.0, 0)
         now = self.clock()
-        known = [r for r in (self.remaining(exp, now) for exp in jobs) if r is not None]
-        return float(sum(known)) if known else None
+        left = [self.remaining(exp, now) for exp in jobs]
+        known = [r for r in left if r is not None]
+        return Estimate(float(sum(known)) if known else None, len(left) - len(known))
 
     def expected_starts(self, delay: float = 0.0) -> dict[str, ExpectedStart]:
         """``job_id`` -> :class:`ExpectedStart` of every queued job, if the queue starts in ``delay`` s.

@@ -29,7 +29,8 @@ from labqueue.gui.job_status_style import STATUS_COLORS, STATUS_LABELS, row_back
 from labqueue.gui.queue_mirror import QueueMirror
 from labqueue.gui.result_texts import PENDING, CellTexts
 
-__all__ = ["Column", "EXPERIMENT_ROLE", "JobTableModel", "MIME_TYPE", "NOT_REMOVABLE_TEXT", "dragged_job_count"]
+__all__ = ["Column", "EXPERIMENT_ROLE", "JobTableModel", "MIME_TYPE", "NOT_REMOVABLE_TEXT", "PAUSED_INSIDE_TEXT",
+           "dragged_job_count"]
 
 #: Custom data role: ``model.data(index, EXPERIMENT_ROLE)`` is the row's Experiment.
 EXPERIMENT_ROLE = int(Qt.UserRole) + 1
@@ -37,6 +38,8 @@ EXPERIMENT_ROLE = int(Qt.UserRole) + 1
 MIME_TYPE = "application/x-labqueue-jobs"
 #: Why some rows cannot be removed or dragged (tooltip, status-bar message).
 NOT_REMOVABLE_TEXT = "Running and finished jobs cannot be removed."
+#: Status text of a running job that waits at a checkpoint (Pause > Inside this job).
+PAUSED_INSIDE_TEXT = "Paused inside"
 
 #: A drag of 100,000 jobs is ~3 MB; anything bigger is not ours.
 _MAX_PAYLOAD_BYTES = 16_000_000
@@ -177,8 +180,24 @@ class JobTableModel(QAbstractTableModel):
             return None
         return self._tooltip(exp, index.column())  # _TOOLTIP
 
+    # ----------------------------------------------------------------- paused inside a job (operator features)
+    #: The running job that waits at a checkpoint (``manager.checkpoint_signal``), shown as such.
+    paused_inside_job: Experiment | None = None
+
+    def set_paused_inside_job(self, exp: Experiment | None) -> None:
+        """Show ``exp`` as waiting at a checkpoint (None: no job waits); redraws the rows concerned."""
+        old, self.paused_inside_job = self.paused_inside_job, exp
+        for job in {old, exp} - {None}:
+            row = self._running_row if 0 <= self._running_row < len(self._rows) else -1
+            if row < 0 or self._rows[row] is not job:
+                row = next((r for r in range(len(self._rows) - 1, -1, -1) if self._rows[r] is job), -1)
+            if row >= 0:
+                self.dataChanged.emit(self.index(row, Column.STATUS), self.index(row, Column.STATUS))
+
     def _display(self, exp: Experiment, column: int) -> str:
         if column == Column.STATUS:
+            if exp is self.paused_inside_job and exp.status is ExpStatus.RUNNING:
+                return PAUSED_INSIDE_TEXT
             text = STATUS_LABELS[exp.status]
             if exp.status is ExpStatus.RUNNING:
                 fraction = self._progress_of(exp)[0]
@@ -204,6 +223,8 @@ class JobTableModel(QAbstractTableModel):
         status = exp.status
         if column == Column.STATUS:
             lines = [STATUS_LABELS[status]]
+            if exp is self.paused_inside_job and status is ExpStatus.RUNNING:
+                lines.append("Paused inside the job, at a checkpoint: Resume lets it go on, Abort stops it.")
             if status is ExpStatus.RUNNING:
                 fraction, message = self._progress_of(exp)
                 if fraction is not None:

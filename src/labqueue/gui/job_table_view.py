@@ -28,7 +28,13 @@ from qtpy.QtWidgets import (
 
 from labqueue.display_format import count_text
 from labqueue.experiment import Experiment, ExpStatus
-from labqueue.gui.job_table_model import EXPERIMENT_ROLE, NOT_REMOVABLE_TEXT, Column, JobTableModel
+from labqueue.gui.job_table_model import (
+    EXPERIMENT_ROLE,
+    NOT_REMOVABLE_TEXT,
+    PAUSED_INSIDE_TEXT,
+    Column,
+    JobTableModel,
+)
 from labqueue.gui.queue_mirror import QueueMirror
 from labqueue.manager import Manager
 
@@ -65,6 +71,8 @@ class _StatusDelegate(QStyledItemDelegate):
         bar.minimum, bar.maximum = 0, 1000
         bar.progress = int(round(fraction * 1000))
         bar.text = model.progress_text(exp)
+        if exp is getattr(model, "paused_inside_job", None):
+            bar.text = f"{PAUSED_INSIDE_TEXT} · {fraction * 100:.0f} %"
         bar.textVisible = True
         bar.textAlignment = Qt.AlignCenter
         style.drawControl(QStyle.CE_ProgressBar, bar, painter, widget)

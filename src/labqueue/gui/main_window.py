@@ -32,6 +32,7 @@ from labqueue.gui.job_table_view import JobTableView
 from labqueue.gui.log_pane import LogPane
 from labqueue.gui.notification_store import apply_saved_config
 from labqueue.gui.notifications_dialog import NotificationsDialog
+from labqueue.gui.operator import install_operator_features
 from labqueue.gui.queue_controls import QueueControls
 from labqueue.gui.queue_mirror import QueueMirror
 from labqueue.gui.queue_status_bar import QueueStatusBar
@@ -117,6 +118,8 @@ class MainWindow(QMainWindow):
 
         self._build_docks()
         self._build_settings_menu()
+        #: Time left, loop, pause inside, timed start, editing, keys, filter, tray, theme (gui/operator/).
+        self.operator = install_operator_features(self)
         self._restore_settings()
 
     # ----------------------------------------------------------------- hooks for other engineers
