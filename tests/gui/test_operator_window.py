@@ -394,3 +394,23 @@ def test_theme_menu_switches_and_remembers(qtbot, window):
     assert QApplication.palette().color(QPalette.Window).lightness() > 200
     themes.actions["system"].trigger()
     assert QApplication.palette().color(QPalette.Window) == original
+
+
+def test_move_by_one_moves_separate_blocks_each_one_place(manager):
+    from labqueue.gui.operator.table_keys import move_jobs_by_one
+
+    manager.pause_worker()
+    q = manager.job_queue
+    jobs = {name: manager.queued_exec(scan)(name) for name in "abcdef"}
+
+    def order():
+        return "".join(e.args[0] for e in q.queue)
+
+    def move(names, down):
+        queued = [e for e in q.queue if e.status is ExpStatus.QUEUED]
+        return move_jobs_by_one(q, queued, [jobs[n] for n in names], down)
+
+    assert move("bce", down=True) and order() == "adbcfe"
+    assert move("bce", down=True) and order() == "adfbce"  # e is at the bottom already: it stays
+    assert not move("adf", down=False) and order() == "adfbce"  # already on top: the block stays
+    assert move("ce", down=False) and order() == "adfceb"  # a block moves as one

@@ -25,7 +25,7 @@ __all__ = ["TableKeys", "move_jobs_by_one"]
 
 def move_jobs_by_one(job_queue: ExperimentQueue, queued: Sequence[Experiment], jobs: Sequence[Experiment],
                      down: bool) -> bool:
-    """Move each of ``jobs`` one place up (or down) among ``queued`` (the queued jobs as shown), as a block.
+    """Move each of ``jobs`` one place up (or down) among ``queued`` (the queued jobs in order), as a block.
 
     A block already at the edge stays. The moves go through ``job_queue.move_jobs`` by identity, so
     a table that lags behind the queue never moves the wrong job. Returns whether any moved.
@@ -91,9 +91,10 @@ class TableKeys(QObject):
         if not jobs:
             self.message_signal.emit("Select queued jobs to move them (running and finished jobs stay put).")
             return
-        model = self.view.model()
-        queued = [e for e in model.experiments() if e.status is ExpStatus.QUEUED]
-        move_jobs_by_one(model.job_queue, queued, jobs, down)
+        job_queue = self.view.model().job_queue
+        # The queue's own order, not the table's: the table may not show the last key press's move yet.
+        queued = [e for e in job_queue.queue if e.status is ExpStatus.QUEUED]
+        move_jobs_by_one(job_queue, queued, jobs, down)
 
     def _move_to_edge(self, top: bool) -> None:
         jobs = self._queued_selection()
