@@ -11,6 +11,7 @@ import traceback
 from collections.abc import Iterable, Sequence
 from email.message import EmailMessage
 
+from labqueue.display_format import duration_text
 from labqueue.experiment import Experiment, ExpStatus
 
 __all__ = ["notification_message", "test_message", "format_duration", "OneLineFormatter", "job_event"]
@@ -32,16 +33,8 @@ class OneLineFormatter(logging.Formatter):
 
 
 def format_duration(seconds: float | None) -> str:
-    """``3.2 s``, ``12 min 5 s``, ``2 h 07 min`` — readable at a glance."""
-    if seconds is None:
-        return "not started"
-    if seconds < 60:
-        return f"{seconds:.3g} s"
-    minutes, secs = divmod(int(round(seconds)), 60)
-    if minutes < 60:
-        return f"{minutes} min {secs} s"
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours} h {minutes:02d} min"
+    """The job's duration as every view writes it (:func:`labqueue.display_format.duration_text`)."""
+    return "not started" if seconds is None else duration_text(seconds)
 
 
 def _clip(text: str, limit: int) -> str:

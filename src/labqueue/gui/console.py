@@ -252,7 +252,11 @@ class PythonConsole(RichJupyterWidget):
     def announce(self, text: str) -> None:
         """Show a one-line note above the prompt (e.g. what "Send to console" bound)."""
         if not self._shut_down:
-            self._append_plain_text(f"# {text}\n", before_prompt=True)
+            # On a line of its own, also after output that did not end its line (print(..., end="")).
+            pos = self._append_before_prompt_pos
+            before = self._control.document().characterAt(pos - 1) if pos > 0 else "\n"
+            newline = "" if before in ("\n", "\u2029") else "\n"
+            self._append_plain_text(f"{newline}# {text}\n", before_prompt=True)
 
     @property
     def is_shut_down(self) -> bool:

@@ -20,7 +20,18 @@ from qtpy.QtCore import QCoreApplication, QEventLoop, QObject, QThread, QTimer, 
 
 from labqueue.experiment import Experiment, ExpStatus, set_wait_hook
 
-__all__ = ["ResponsiveWaiter"]
+__all__ = ["ResponsiveWaiter", "WaitInterrupted"]
+
+
+class WaitInterrupted(KeyboardInterrupt):
+    """Ctrl+C ended a console wait for a job (the job itself goes on).
+
+    IPython shows it as its one-line message: the traceback would only walk through labqueue's
+    own waiting code, which tells the user nothing.
+    """
+
+    def _render_traceback_(self) -> list[str]:  # IPython's hook for how an exception is shown
+        return [f"KeyboardInterrupt: {self}"]
 
 
 class _Waker(QObject):
@@ -151,8 +162,8 @@ class ResponsiveWaiter(QObject):
             return True
         if this_wait[1] or not timed_out:
             # Ctrl+C, or the loop was quit by someone else (the application is closing).
-            raise KeyboardInterrupt(f"stopped waiting for {exp.call_text}; the job itself goes on "
-                                    f"(status: {exp.status.name})")
+            raise WaitInterrupted(f"stopped waiting for {exp.call_text}; the job itself goes on "
+                                  f"(status: {exp.status.name})")
         return False
 
     def _give_hint(self, exp: Experiment) -> None:

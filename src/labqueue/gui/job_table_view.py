@@ -97,7 +97,7 @@ class JobTableView(QTableView):
         self._context_factories: list[ContextActionFactory] = []
         self._follow_running = True
         self._scrolling_to_running = False
-        self._select_after_removal = False
+        self._select_after_removal: int | None = None
         # The window passes its QueueMirror; a view on its own follows the queue with one of its own.
         self.setModel(JobTableModel(mirror if mirror is not None else manager.job_queue, self))
         self.setItemDelegateForColumn(Column.STATUS, _StatusDelegate(self))
@@ -185,8 +185,9 @@ class JobTableView(QTableView):
         if not selected:
             self.message_signal.emit("Nothing selected: select queued jobs, then press Delete.")
             return 0
+        rows = sorted({index.row() for index in self.selectionModel().selectedRows()})
         removed = self.remove_experiments(selected)
-        self._select_after_removal = removed > 0
+        self._select_after_removal = rows[0] if removed and rows else None
         return removed
 
     def select_experiment(self, exp: Experiment) -> bool:
@@ -200,12 +201,14 @@ class JobTableView(QTableView):
         return True
 
     def _on_rows_removed(self, _parent: QModelIndex, _first: int, _last: int) -> None:
-        if not self._select_after_removal or self.selectionModel().hasSelection():
+        row = self._select_after_removal
+        if row is None or self.selectionModel().hasSelection():
             return
-        self._select_after_removal = False
-        current = self.currentIndex()
-        if current.isValid():
-            self.selectRow(current.row())
+        self._select_after_removal = None
+        row = min(row, self.model().rowCount() - 1)
+        if row >= 0:  # the row that took the place of the first removed one
+            self.setCurrentIndex(self.model().index(row, Column.CALL))
+            self.selectRow(row)
 
     def move_selected_to_top(self) -> bool:
         """Move the selected queued jobs to the front of the queued jobs (they run next)."""
@@ -218,8 +221,7 @@ class JobTableView(QTableView):
     def keyPressEvent(self, event) -> None:
         if event.key() in (Qt.Key_Delete, Qt.Key_Backspace) and event.modifiers() in (
                 Qt.NoModifier, Qt.KeypadModifier):
-            if self.selectionModel().hasSelection():
-                self.remove_selected()
+            self.remove_selected()
             event.accept()
             return
         super().keyPressEvent(event)

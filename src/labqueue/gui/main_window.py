@@ -240,6 +240,8 @@ class MainWindow(QMainWindow):
     def _show_failure(self, exp: Experiment) -> None:
         """A job failed and paused the queue: select its row, so the result pane shows the traceback."""
         self.table_view.select_experiment(exp)
+        self.status_bar.show_message(f"Paused: {exp.call_text} failed. Its traceback is in the Result pane; "
+                                     "press Resume to run the next job.")
 
     def _check_manager_shut_down(self) -> None:
         if self._manager_shut_down or self._closing or not self.manager.is_shut_down:

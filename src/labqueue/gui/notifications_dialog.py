@@ -23,6 +23,7 @@ from qtpy.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
+    QSizePolicy,
     QSpinBox,
     QVBoxLayout,
     QWidget,
@@ -117,7 +118,11 @@ class NotificationsDialog(QDialog):
         self.test_status.setObjectName("test_status")
         self.test_status.setWordWrap(True)
         self.test_status.setTextInteractionFlags(Qt.TextSelectableByMouse)
-        form.addRow(self.test_button, self.test_status)
+        # The server's answer gets a row of its own, the dialog's full width: a long reply wraps
+        # instead of being clipped next to the button.
+        self.test_status.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
+        form.addRow(self.test_button)
+        form.addRow(self.test_status)
 
         files = QGroupBox("Log files and watchdog", self)
         form = QFormLayout(files)
@@ -248,9 +253,10 @@ class NotificationsDialog(QDialog):
         except ValueError as exc:
             self._set_test_status(False, str(exc))
             return
+        self._show_error("")  # a complaint about an earlier OK no longer applies
         self.test_button.setEnabled(False)
         self.test_status.setStyleSheet("")
-        self.test_status.setText(f"Sending to {', '.join(config.addresses)}…")
+        self._set_status_text(f"Sending to {', '.join(config.addresses)}…")
         notifications, recipients, result = self._manager.notifications, list(config.addresses), self._result
 
         def send() -> None:
@@ -282,4 +288,12 @@ class NotificationsDialog(QDialog):
 
     def _set_test_status(self, ok: bool, text: str) -> None:
         self.test_status.setStyleSheet(_OK_STYLE if ok else _ERROR_STYLE)
-        self.test_status.setText(text if ok else f"Failed: {text}")
+        self._set_status_text(text if ok else f"Failed: {text}")
+
+    def _set_status_text(self, text: str) -> None:
+        """Show the test's answer whole: the label claims the height its wrapped lines need."""
+        label = self.test_status
+        label.setText(text)
+        # Layouts do not pass a wrapped label's height-for-width up through the group box, so the
+        # label says how tall it must be; the dialog grows to fit it.
+        label.setMinimumHeight(label.heightForWidth(max(label.width(), 300)))

@@ -107,13 +107,15 @@ class QueueControls(QObject):
         """Pause if the queue runs, resume if it is paused."""
         if self.mirror.paused:
             self.manager.resume_worker()
-            self.message_signal.emit("Resumed: queued jobs run again.")
+            self.mirror.sync()  # the window shows the new state before the message about it
+            if not self.mirror.paused:  # (a job may already have failed and paused it again)
+                self.message_signal.emit("Resumed: queued jobs run again.")
         else:
             self.manager.pause_worker()
+            self.mirror.sync()
             running = self.mirror.running_job
             after = f" after {running.call_text} ends" if running is not None else ""
             self.message_signal.emit(f"Paused: no new job starts{after}.")
-        self.mirror.sync()
 
     def abort_current(self) -> None:
         """Abort the job the window shows as running (never a job that started after the click)."""

@@ -41,6 +41,7 @@ class QueueStatusBar(QStatusBar):
         self._stopping_text: str | None = None
         self._shut_down = False
         self._tooltip_job = None
+        self._shown_paused = mirror.paused
         mirror.changed_signal.connect(self.refresh)
         mirror.tick_signal.connect(self._update_job)
         self.refresh()
@@ -66,6 +67,10 @@ class QueueStatusBar(QStatusBar):
         parts = [f"{m.queued} queued", f"{m.count(ExpStatus.FINISHED)} finished",
                  f"{m.count(ExpStatus.FAILED)} failed", f"{m.count(ExpStatus.ABORTED)} aborted"]
         self.counts_label.setText(" · ".join(parts))
+        if m.paused != self._shown_paused:
+            # A message about the old state ("Resumed: ...") must not stand next to the new one.
+            self._shown_paused = m.paused
+            self.clearMessage()
         if self._stopping_text is not None:
             self._set_state(self._stopping_text, _STOPPING_STYLE, "")
         elif self._shut_down:

@@ -256,8 +256,7 @@ class ResultTexts(QObject):
                 self._current = None
                 key, obj, _ = current
                 self._done.append((key, obj, _note_texts(key, f"<repr did not finish within {HANG_S:g} s>")))
-                if self._tasks:
-                    self._start_thread()
+                self._start_thread()  # the next texts must not wait behind the stuck one
         if hung:
             self._deliver()
         elif not busy:
