@@ -27,7 +27,7 @@ def test_import_creates_no_files_dirs_or_logging_handlers(tmp_path):
     code = (
         "import logging\n"
         "import labqueue, labqueue.manager, labqueue.experiment, labqueue.worker\n"
-        "import labqueue.notification_settings\n"
+        "import labqueue.notifications.settings\n"
         "assert logging.getLogger('labqueue').handlers == [], logging.getLogger('labqueue').handlers\n"
         "assert logging.getLogger().handlers == [], logging.getLogger().handlers\n"
         "import sys; assert 'qtpy.QtWidgets' not in sys.modules and 'PyQt5.QtWidgets' not in sys.modules\n"

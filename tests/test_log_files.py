@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from labqueue import log_files
 from labqueue.manager import Experiment, ExpStatus
+from labqueue.notifications import log_files
 
 _STAMP = r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}"
 

@@ -17,11 +17,11 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
-from labqueue import smtp_credentials
-from labqueue.job_watchdog import time_limit
 from labqueue.manager import ExpStatus
 from labqueue.notifications import EMAIL_OFF
-from labqueue.smtp_sending import EmailError, SmtpSettings
+from labqueue.notifications import credentials as smtp_credentials
+from labqueue.notifications.smtp import EmailError, SmtpSettings
+from labqueue.notifications.watchdog import time_limit
 from smtp_support import Inbox, MemoryKeyring, free_port, plain_smtp_server, tls_contexts
 
 USER, PASSWORD = "operator", "s3cret-pw"

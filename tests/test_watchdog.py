@@ -7,7 +7,7 @@ import threading
 
 import pytest
 
-from labqueue.job_watchdog import time_limit
+from labqueue.notifications.watchdog import time_limit
 
 
 def _watchdog_warnings(caplog) -> list[logging.LogRecord]:

@@ -21,8 +21,8 @@ from labqueue.checkpoints import CheckpointGate
 from labqueue.duration_stats import DurationStats
 from labqueue.experiment import Experiment, ExpStatus
 from labqueue.experiment_queue import ExperimentQueue
-from labqueue.notification_settings import check_addresses, check_level, default_log_dir
 from labqueue.notifications import Notifications
+from labqueue.notifications.settings import check_addresses, check_level, default_log_dir
 from labqueue.queue_eta import QueueEta
 from labqueue.queue_loop import QueueLoop
 from labqueue.scheduled_start import ScheduledStart

@@ -11,11 +11,11 @@ import keyring.core
 import pytest
 from qtpy.QtCore import QSettings, Qt
 
-from labqueue import smtp_credentials
 from labqueue.gui.app_settings import app_settings
 from labqueue.gui.notification_store import NotificationConfig, apply_saved_config, load_config, save_config
 from labqueue.gui.notifications_dialog import NotificationsDialog
 from labqueue.notifications import EMAIL_OFF
+from labqueue.notifications import credentials as smtp_credentials
 from smtp_support import MemoryKeyring, free_port, plain_smtp_server
 
 PASSWORD = "hunter2-very-secret"

@@ -13,12 +13,12 @@ from pathlib import Path
 from qtpy.QtCore import QSettings
 
 from labqueue.gui.app_settings import app_settings
-from labqueue.job_watchdog import check_limit
-from labqueue.log_files import DEFAULT_DAYS_KEPT, check_days
 from labqueue.manager import Manager
-from labqueue.notification_settings import check_addresses, default_log_dir
 from labqueue.notifications import EMAIL_OFF
-from labqueue.smtp_sending import DEFAULT_PORTS, SECURITY_MODES, SmtpSettings
+from labqueue.notifications.log_files import DEFAULT_DAYS_KEPT, check_days
+from labqueue.notifications.settings import check_addresses, default_log_dir
+from labqueue.notifications.smtp import DEFAULT_PORTS, SECURITY_MODES, SmtpSettings
+from labqueue.notifications.watchdog import check_limit
 
 __all__ = ["NotificationConfig", "LEVELS", "load_config", "save_config", "has_saved_config", "apply_saved_config",
            "GROUP"]

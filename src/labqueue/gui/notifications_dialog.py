@@ -29,11 +29,11 @@ from qtpy.QtWidgets import (
     QWidget,
 )
 
-from labqueue import smtp_credentials
 from labqueue.gui.notification_store import NotificationConfig, default_port, load_config, save_config
 from labqueue.manager import Manager
-from labqueue.notification_settings import default_log_dir
-from labqueue.smtp_sending import EmailError
+from labqueue.notifications import credentials as smtp_credentials
+from labqueue.notifications.settings import default_log_dir
+from labqueue.notifications.smtp import EmailError
 
 __all__ = ["NotificationsDialog"]
 

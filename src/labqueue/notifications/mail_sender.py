@@ -13,7 +13,7 @@ import threading
 from collections.abc import Callable
 from email.message import EmailMessage
 
-from labqueue.smtp_sending import EmailError, SmtpSettings, send_email
+from labqueue.notifications.smtp import EmailError, SmtpSettings, send_email
 
 __all__ = ["MailSender"]
 

@@ -1,7 +1,7 @@
 """The logging handler that turns log records into notification e-mails: :class:`EmailHandler`.
 
 It runs on the thread that logs (the worker, usually) and only does cheap work there: remember
-the line, build the message, hand it to a :class:`~labqueue.mail_sender.MailSender`. One job
+the line, build the message, hand it to a :class:`~labqueue.notifications.mail_sender.MailSender`. One job
 event gives one e-mail: a record that repeats a job's state already mailed (e.g. "queue paused
 after the failure" right after "Failed") adds nothing and is not sent again, and neither is
 another thread's note about a running job (e.g. "abort requested": the "Aborted" mail follows).
@@ -14,9 +14,9 @@ import logging
 import weakref
 from collections.abc import Callable, Sequence
 
-from labqueue.email_message import OneLineFormatter, job_event, notification_message
 from labqueue.experiment import Experiment, ExpStatus
-from labqueue.mail_sender import MailSender
+from labqueue.notifications.email_message import OneLineFormatter, job_event, notification_message
+from labqueue.notifications.mail_sender import MailSender
 
 __all__ = ["EmailHandler"]
 

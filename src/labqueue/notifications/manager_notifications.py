@@ -21,14 +21,14 @@ from logging.handlers import TimedRotatingFileHandler
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from labqueue import log_files
-from labqueue.email_handler import EmailHandler
-from labqueue.email_message import test_message
 from labqueue.experiment import Experiment
-from labqueue.job_watchdog import JobWatchdog
-from labqueue.mail_sender import MailSender
-from labqueue.notification_settings import check_addresses
-from labqueue.smtp_sending import EmailError, SmtpSettings, send_email
+from labqueue.notifications import log_files
+from labqueue.notifications.email_handler import EmailHandler
+from labqueue.notifications.email_message import test_message
+from labqueue.notifications.mail_sender import MailSender
+from labqueue.notifications.settings import check_addresses
+from labqueue.notifications.smtp import EmailError, SmtpSettings, send_email
+from labqueue.notifications.watchdog import JobWatchdog
 
 if TYPE_CHECKING:
     from labqueue.manager import Manager

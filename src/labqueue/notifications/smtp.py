@@ -13,8 +13,8 @@ import ssl
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 
-from labqueue import smtp_credentials
-from labqueue.notification_settings import check_addresses
+from labqueue.notifications import credentials
+from labqueue.notifications.settings import check_addresses
 
 __all__ = ["SECURITY_MODES", "DEFAULT_PORTS", "SmtpSettings", "EmailError", "send_email"]
 
@@ -111,10 +111,10 @@ def send_email(settings: SmtpSettings, message: EmailMessage) -> None:
     """Send one message now (blocking, at most ``timeout`` per network step); ``EmailError`` on failure."""
     password = settings.password
     if settings.user and password is None:
-        password = smtp_credentials.get_password(settings.host, settings.user)
+        password = credentials.get_password(settings.host, settings.user)
         if password is None:
             raise EmailError(f"no password for {settings.user!r} on {settings.host}: enter it in the "
-                             f"Notifications dialog (kept in the keyring) or set {smtp_credentials.ENV_VAR}")
+                             f"Notifications dialog (kept in the keyring) or set {credentials.ENV_VAR}")
     if not message["From"]:
         message["From"] = settings.from_address
     context = settings.ssl_context or ssl.create_default_context()

@@ -17,9 +17,9 @@ from typing import Any
 
 from qtpy.QtCore import Qt
 
-from labqueue.email_message import format_duration
 from labqueue.experiment import Experiment, ExpStatus
 from labqueue.experiment_queue import ExperimentQueue
+from labqueue.notifications.email_message import format_duration
 
 __all__ = ["JobWatchdog", "time_limit", "check_limit"]
 
