@@ -24,16 +24,17 @@ def _fail():
 
 
 def _run(manager, func, *args):
-    """Queue ``func(*args)`` and return once the worker has logged its outcome.
+    """Queue ``func(*args)`` and return once its job events are logged.
 
-    ``result()`` may return a moment before the worker writes the "Finished" line; done
-    callbacks run after it.
+    Job events are logged from the queue's change stream a moment after the job ends;
+    ``notifications.flush()`` logs them now.
     """
     exp = Experiment(func, args)
-    logged = threading.Event()
-    exp.add_done_callback(lambda _: logged.set())
+    done = threading.Event()
+    exp.add_done_callback(lambda _: done.set())
     manager.job_queue.put(exp)
-    assert logged.wait(10)
+    assert done.wait(10)
+    manager.notifications.flush()
     return exp
 
 
@@ -54,8 +55,9 @@ assert logging.getLogger().handlers == [] and logging.getLogger("labqueue").hand
 before = set(threading.enumerate())
 m = labqueue.manager.Manager()
 extra = [t.name for t in threading.enumerate() if t not in before]
-assert all(name.startswith("Dummy") for name in extra), extra   # only the worker QThread
-assert not m.log_to_file and logging.getLogger("labqueue").handlers == []
+# the worker QThread and the thread that logs job events from the queue's change stream
+assert sorted(name for name in extra if not name.startswith("Dummy")) == ["labqueue-events"], extra
+assert not m.log_to_file and logging.getLogger("labqueue").handlers == [] and logging.getLogger().handlers == []
 m.shutdown()
 print("ok")
 """
@@ -81,7 +83,7 @@ def test_job_events_are_written_with_timestamps_to_a_dir_made_on_first_use(make_
 
 
 def test_log_to_file_uses_the_default_dir_and_can_be_turned_off(make_manager, tmp_path, monkeypatch):
-    monkeypatch.setattr("labqueue.manager.default_log_dir", lambda: tmp_path / "default")
+    monkeypatch.setattr("labqueue.notifications.settings.default_log_dir", lambda: tmp_path / "default")
     manager = make_manager()
     assert not (tmp_path / "default").exists()
     manager.log_to_file = True
@@ -137,7 +139,8 @@ def test_handlers_and_logger_level_are_restored_after_shutdown(make_manager, tmp
     lq = logging.getLogger("labqueue")
     root_handlers, lq_handlers, level = list(logging.getLogger().handlers), list(lq.handlers), lq.level
     manager = make_manager(log_file_dir=tmp_path)
-    assert len(lq.handlers) == len(lq_handlers) + 1
+    assert len(logging.getLogger().handlers) == len(root_handlers) + 1  # one file handler, routed by a filter
+    assert lq.handlers == lq_handlers and lq.level == level  # the user's logger is never touched
     assert manager.shutdown(wait=True, timeout=10)
     assert logging.getLogger().handlers == root_handlers and lq.handlers == lq_handlers and lq.level == level
 

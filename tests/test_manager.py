@@ -50,6 +50,7 @@ def test_failed_job_is_recorded_logged_and_worker_pauses(manager, caplog):
     assert bad.status is ExpStatus.FAILED and "overload" in bad.traceback
     assert not manager.running.is_set()
     assert after.status is ExpStatus.QUEUED
+    manager.notifications.flush()  # job events are logged from the change stream, a moment later
     failures = [r for r in caplog.records if r.levelno == logging.ERROR]
     assert failures and "broken()" in failures[0].getMessage() and failures[0].exc_info
     manager.resume_worker()

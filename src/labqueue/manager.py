@@ -22,7 +22,7 @@ from labqueue.duration_stats import DurationStats
 from labqueue.experiment import Experiment, ExpStatus
 from labqueue.experiment_queue import ExperimentQueue
 from labqueue.notifications import Notifications
-from labqueue.notifications.settings import check_addresses, check_level, default_log_dir
+from labqueue.notifications.settings import NotificationSettings
 from labqueue.queue_eta import QueueEta
 from labqueue.queue_loop import QueueLoop
 from labqueue.scheduled_start import ScheduledStart
@@ -58,6 +58,10 @@ class Manager(QObject):
                  log_file_dir: str | Path | None = None, pause_on_failure: bool = True,
                  parent: QObject | None = None):
         super().__init__(parent)
+        # Checked before anything is set up, so a bad argument leaves no thread, handler or file behind.
+        notification_settings = NotificationSettings().replace(
+            notify_address=notify_address, email_level=email_handler_level, log_file_dir=log_file_dir,
+            log_to_file=log_file_dir is not None)
         self.job_queue = ExperimentQueue(self)
         self.result_queue: queue.Queue = queue.Queue()
         self.abort = threading.Event()
@@ -67,14 +71,8 @@ class Manager(QObject):
         self.worker.add_running_listener(self.running_changed_signal.emit)
         self.running = self.worker.running
         self._setup_operator_features()
-        # Checked before anything is set up, so a bad argument leaves no handler or file behind.
-        self._notify_address: list[str] = check_addresses(notify_address)
-        self._email_handler_level = check_level(email_handler_level)
-        self._log_file_dir = Path(log_file_dir).expanduser() if log_file_dir is not None else None
         #: Log files, e-mail and the job watchdog (see labqueue.notifications); a given dir turns files on.
-        self.notifications = Notifications(self, log_to_file=log_file_dir is not None)
-        self.notify_address = notify_address
-        self.email_handler_level = email_handler_level
+        self.notifications = Notifications(self, notification_settings)
         self._shut_down = False
         self._thread = WorkerThread(self.worker)
         self._thread.setObjectName("labqueue-worker")
@@ -186,8 +184,8 @@ class Manager(QObject):
         if now:
             self._checkpoints.request()
         self.running.clear()
-        self.job_queue.set_paused(True)
-        logger.info("Queue paused%s.", " (inside the running job, at its next checkpoint)" if now else "")
+        # Logged from the change stream (labqueue.notifications), with the reason.
+        self.job_queue.set_paused(True, "inside the running job, at its next checkpoint" if now else "")
 
     def resume_worker(self, at: dt.datetime | float | None = None) -> None:
         """Resume running queued jobs; with ``at`` (a datetime, naive = local, or seconds from
@@ -202,9 +200,8 @@ class Manager(QObject):
             return
         self._cancel_timed_start()
         self._checkpoints.release()
-        self.job_queue.set_paused(False)
+        self.job_queue.set_paused(False)  # logged from the change stream
         self.running.set()
-        logger.info("Queue resumed.")
 
     def abort_job(self, job: Experiment | None = None) -> bool:
         """Ask the running job to stop (sets every abort event); it then ends ABORTED.
@@ -244,41 +241,34 @@ class Manager(QObject):
             self._abort_events[:] = [self.abort] + [e for e in events if e is not self.abort]
 
     # ----------------------------------------------------------------- notification settings
+    # Thin proxies of manager.notifications.settings (checked and applied there, in one place).
     @property
     def notify_address(self) -> list[str]:
         """E-mail addresses that get notifications (a list; assign a list or one string)."""
-        return list(self._notify_address)
+        return list(self.notifications.settings.notify_address)
 
     @notify_address.setter
     def notify_address(self, addresses: Iterable[str] | str) -> None:
-        self._notify_address = check_addresses(addresses)
-        self.notifications.apply()
+        self.notifications.update(notify_address=addresses)
 
     @property
     def email_handler_level(self) -> int:
         """Lowest logging level that is e-mailed (default ``logging.WARNING``)."""
-        return self._email_handler_level
+        return self.notifications.settings.email_level
 
     @email_handler_level.setter
     def email_handler_level(self, level: int | str) -> None:
-        self._email_handler_level = check_level(level)
-        self.notifications.apply()
+        self.notifications.update(email_level=level)
 
     @property
     def log_file_dir(self) -> Path:
         """Directory for log files (default: the user log directory of labqueue)."""
-        return self._log_file_dir if self._log_file_dir is not None else default_log_dir()
+        return self.notifications.settings.log_folder
 
     @log_file_dir.setter
     def log_file_dir(self, path: str | Path) -> None:
-        """Setting it turns log files on and moves them there (``OSError``: nothing changes)."""
-        previous = self._log_file_dir
-        self._log_file_dir = Path(path).expanduser()
-        try:
-            self.notifications.log_to_file = True
-        except OSError:
-            self._log_file_dir = previous
-            raise
+        """Setting it turns log files on and moves them there (on an error nothing changes)."""
+        self.notifications.update(log_file_dir=path, log_to_file=True)
 
     @property
     def log_to_file(self) -> bool:

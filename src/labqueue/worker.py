@@ -124,9 +124,10 @@ class Worker(QObject):
         self._thread_id = None
 
     def _run(self, exp: Experiment) -> Experiment | None:
-        """Run ``exp``, record its outcome, and return the next job if it could start at once."""
-        if logger.isEnabledFor(logging.INFO):
-            logger.info("Started: %s", exp.call_text, extra={"experiment": exp})
+        """Run ``exp``, record its outcome, and return the next job if it could start at once.
+
+        Job events are logged from the queue's change stream (labqueue.notifications), not here.
+        """
         failure: BaseException | None = None
         result = None
         self._in_job = True
@@ -134,9 +135,6 @@ class Worker(QObject):
             result = exp.func(*exp.args, **exp.kwargs)
         except BaseException as exc:  # noqa: BLE001 - any failure of a job is recorded, the worker lives on
             failure = exc
-            # Logged before the job is marked done, so the record exists when result() raises.
-            logger.error("Failed: %s after %.3g s: %s: %s", exp.call_text, exp.duration, type(exc).__name__,
-                         exc, exc_info=exc, extra={"experiment": exp})
         finally:
             self._in_job = False
         if failure is None and result is not None:
@@ -158,20 +156,9 @@ class Worker(QObject):
             for hook in self.done_hooks:
                 hook(exp, status)
             nxt = self._take_next()
-        self._log_outcome(exp, status)
         if callbacks:
             exp._run_callbacks(callbacks)
         return nxt
-
-    def _log_outcome(self, exp: Experiment, status: ExpStatus) -> None:
-        extra = {"experiment": exp}
-        if status is ExpStatus.FAILED:
-            if self.pause_on_failure:
-                logger.warning("Queue paused after the failure; resume to run the next job.", extra=extra)
-        elif status is ExpStatus.ABORTED:
-            logger.warning("Aborted: %s after %.3g s", exp.call_text, exp.duration, extra=extra)
-        elif logger.isEnabledFor(logging.INFO):
-            logger.info("Finished: %s in %.3g s", exp.call_text, exp.duration, extra=extra)
 
 
 class WorkerThread(QThread):

@@ -68,7 +68,8 @@ def test_failure_abort_pause_resume_are_shown_and_errors_stand_out(qtbot, pane, 
     assert "ValueError" in model.index(rows[failed.message], 2).data(Qt.ToolTipRole)
 
 
-def test_level_filter_chosen_by_the_user_hides_info(qtbot, pane, manager):
+def test_level_filter_chosen_by_the_user_hides_info(qtbot, pane, manager, caplog):
+    caplog.set_level(logging.INFO, logger="labqueue")  # the user's level: the pane never changes it
     log = logging.getLogger("labqueue.test")
     log.info("just so you know")
     log.warning("look at this")
@@ -115,7 +116,7 @@ def test_handler_is_attached_only_while_the_pane_exists(qtbot, manager):
     level_before = logging.getLogger("labqueue").level
     pane = LogPane(manager)
     qtbot.addWidget(pane)
-    assert len(_forwarders()) == 2
+    assert len(_forwarders()) == 1  # on the root logger, routed by a filter
     pane.close()
     assert _forwarders() == []
     assert logging.getLogger("labqueue").level == level_before
@@ -155,3 +156,19 @@ def test_a_burst_of_records_reaches_the_pane_as_one_insertion_in_order(qtbot, pa
     qtbot.waitUntil(lambda: len(messages(pane)) >= 300)
     assert [m for m in messages(pane) if m.startswith("line ")] == [f"line {i}" for i in range(300)]
     assert inserts == [300]
+
+
+def test_the_pane_shows_job_events_without_changing_logger_levels(qtbot, manager):
+    """Job events reach the pane from the change stream; the user's "labqueue" level stays theirs."""
+    labqueue_logger = logging.getLogger("labqueue")
+    level_before = labqueue_logger.level
+    pane = LogPane(manager)
+    qtbot.addWidget(pane)
+    try:
+        assert labqueue_logger.level == level_before
+        assert manager.queued_exec(pow)(2, 5).result(timeout=10) == 32
+        qtbot.waitUntil(lambda: any(m.startswith("Finished: pow(2, 5)") for m in messages(pane)))
+        assert "Started: pow(2, 5)" in messages(pane)
+        assert labqueue_logger.level == level_before
+    finally:
+        pane.shutdown()

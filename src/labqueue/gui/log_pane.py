@@ -183,8 +183,7 @@ class LogPane(QWidget):
         layout.addLayout(bar)
         layout.addWidget(self.view)
 
-        is_job_thread = manager.worker.in_worker_thread if manager is not None else None
-        self.handler = LogSignalHandler(is_job_thread, self)
+        self.handler = LogSignalHandler(manager.notifications if manager is not None else None, self)
         # Queued always, also for records logged on this thread: entries stay in logging order.
         self.handler.entries_ready_signal.connect(self._add_entries, Qt.QueuedConnection)
         self.handler.attach()

@@ -85,16 +85,13 @@ class NotificationConfig:
         """Set these settings on ``manager``. On ``ValueError`` / ``OSError`` nothing has changed."""
         config = self.checked()
         smtp = config.smtp_settings()
+        changes = dict(log_to_file=config.log_to_file, days_kept=config.days_kept,
+                       watchdog_limit=config.watchdog_minutes * 60 or None, smtp=smtp,
+                       email_level=LEVELS[config.level],
+                       notify_address=list(config.addresses) if smtp is not None else [])
         if config.log_to_file:
-            manager.log_file_dir = config.log_path  # the one step that can fail (OSError): first
-        else:
-            manager.log_to_file = False
-        notifications = manager.notifications
-        notifications.days_kept = config.days_kept
-        notifications.watchdog_limit = config.watchdog_minutes * 60 or None
-        notifications.smtp = smtp
-        manager.email_handler_level = LEVELS[config.level]
-        manager.notify_address = list(config.addresses) if smtp is not None else []
+            changes["log_file_dir"] = config.log_path
+        manager.notifications.update(**changes)  # all checked first, applied together
 
 
 def _read(settings: QSettings, key: str, default, kind):

@@ -13,8 +13,10 @@ from email.message import EmailMessage
 
 from labqueue.display_format import duration_text
 from labqueue.experiment import Experiment, ExpStatus
+from labqueue.notifications.record_routing import EVENT_ATTRIBUTE
 
-__all__ = ["notification_message", "test_message", "format_duration", "OneLineFormatter", "job_event"]
+__all__ = ["notification_message", "digest_message", "test_message", "format_duration", "OneLineFormatter",
+           "job_event", "describe_exception", "record_text"]
 
 _SUBJECT_MAX = 110
 _CALL_MAX = 2000
@@ -27,9 +29,29 @@ class OneLineFormatter(logging.Formatter):
         super().__init__("%(asctime)s %(levelname)s %(name)s: %(message)s", "%H:%M:%S")
 
     def format(self, record: logging.LogRecord) -> str:
-        record.message = record.getMessage()
+        record.message = record_text(record)
         record.asctime = self.formatTime(record, self.datefmt)
         return self.formatMessage(record).partition("\n")[0]
+
+
+def record_text(record: logging.LogRecord) -> str:
+    """``record.getMessage()`` that never raises (a bad format string or a broken ``__str__``)."""
+    try:
+        return record.getMessage()
+    except Exception as exc:  # noqa: BLE001 - any argument's __str__ may fail
+        return f"{record.msg!r} (message could not be formatted: {type(exc).__name__})"
+
+
+def describe_exception(exc: BaseException | None) -> str:
+    """``TypeName: message`` of an exception; never raises, even when its ``__str__`` does."""
+    if exc is None:
+        return "unknown error"
+    name = type(exc).__name__
+    try:
+        text = str(exc)
+    except Exception:  # noqa: BLE001 - a user's exception class may break __str__
+        return f"{name} (its message could not be printed)"
+    return f"{name}: {text}" if text else name
 
 
 def format_duration(seconds: float | None) -> str:
@@ -56,7 +78,7 @@ def job_event(record: logging.LogRecord) -> tuple[Experiment | None, ExpStatus |
     if not isinstance(exp, Experiment):
         return None, None, None
     exc = record.exc_info[1] if record.exc_info and record.exc_info[0] is not None else None
-    status = exp.status
+    status = getattr(record, EVENT_ATTRIBUTE, None) or exp.status
     if exc is None and status is ExpStatus.FAILED:
         exc = exp.exception(timeout=0)
     return exp, (ExpStatus.FAILED if exc is not None else status), exc
@@ -65,15 +87,15 @@ def job_event(record: logging.LogRecord) -> tuple[Experiment | None, ExpStatus |
 def _subject(record: logging.LogRecord, exp: Experiment | None, status: ExpStatus | None,
              exc: BaseException | None, host: str) -> str:
     if exp is None:
-        text = f"{record.levelname}: {record.getMessage()}"
+        text = f"{record.levelname}: {record_text(record)}"
     elif getattr(record, "labqueue_watchdog", False):
         text = f"STILL RUNNING after {format_duration(exp.duration)}: {exp.call_text}"
     elif status is ExpStatus.FAILED and exc is not None:
-        text = f"FAILED: {exp.call_text} — {type(exc).__name__}: {exc}"
+        text = f"FAILED: {exp.call_text} — {describe_exception(exc)}"
     elif status is not None and status.is_done:
         text = f"{status.name}: {exp.call_text}"
     else:
-        text = f"{record.levelname}: {record.getMessage()}"
+        text = f"{record.levelname}: {record_text(record)}"
     return _clip(f"[labqueue {host}] {text}", _SUBJECT_MAX)
 
 
@@ -82,7 +104,7 @@ def notification_message(record: logging.LogRecord, recipients: Sequence[str], r
     """The e-mail for one log record; uses the job in ``record.experiment`` when there is one."""
     host = socket.gethostname() or "localhost"
     exp, status, exc = job_event(record)
-    lines = [record.getMessage(), ""]
+    lines = [record_text(record), ""]
     if exp is not None:
         lines += [f"Job:       {_clip(exp.full_call_text(), _CALL_MAX)}",
                   f"Status:    {status.name}",
@@ -96,6 +118,8 @@ def notification_message(record: logging.LogRecord, recipients: Sequence[str], r
     tb = exp.traceback if exp is not None else None
     if tb is None and record.exc_info and record.exc_info[0] is not None:
         tb = "".join(traceback.format_exception(*record.exc_info))
+    if tb is None and record.exc_text:
+        tb = record.exc_text
     if tb:
         lines += ["", "Traceback:", tb.rstrip()]
     recent = list(recent_lines)
@@ -105,6 +129,44 @@ def notification_message(record: logging.LogRecord, recipients: Sequence[str], r
     msg["Subject"] = _subject(record, exp, status, exc, host)
     msg["To"] = ", ".join(recipients)
     msg.set_content("\n".join(lines) + "\n")
+    return msg
+
+
+def digest_message(records: Sequence[logging.LogRecord], more: int, recipients: Sequence[str],
+                   first_failure: str | None = None) -> EmailMessage:
+    """One e-mail for the notifications held back by the rate limit: a line each, oldest first.
+
+    ``more`` counts those beyond ``records`` (kept as a number only); ``first_failure`` is the
+    traceback of the first failure among them, if any.
+    """
+    host = socket.gethostname() or "localhost"
+    total = len(records) + more
+    kinds: dict[str, int] = {}
+    lines = []
+    for record in records:
+        exp, status, exc = job_event(record)
+        if status is ExpStatus.FAILED:
+            kind = "FAILED"
+            text = f"FAILED: {exp.call_text} — {describe_exception(exc)}"
+        elif exp is not None and status is not None and status.is_done:
+            kind = status.name
+            text = f"{kind}: {exp.call_text}"
+        else:
+            kind = record.levelname
+            text = f"{kind}: {OneLineFormatter().format(record).split(': ', 1)[-1]}"
+        kinds[kind] = kinds.get(kind, 0) + 1
+        lines.append(f"{_when(record.created)}  {text}")
+    summary = ", ".join(f"{n} {kind}" for kind, n in kinds.items())
+    body = [f"{total} notifications came faster than labqueue sends e-mails; here they are in one mail.", "",
+            *lines]
+    if more:
+        body.append(f"… and {more} more (see the log file or the Messages pane).")
+    if first_failure:
+        body += ["", "Traceback of the first failure:", first_failure.rstrip()]
+    msg = EmailMessage()
+    msg["Subject"] = _clip(f"[labqueue {host}] {total} more notifications ({summary})", _SUBJECT_MAX)
+    msg["To"] = ", ".join(recipients)
+    msg.set_content("\n".join(body) + "\n")
     return msg
 
 

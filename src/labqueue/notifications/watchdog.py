@@ -20,6 +20,7 @@ from qtpy.QtCore import Qt
 from labqueue.experiment import Experiment, ExpStatus
 from labqueue.experiment_queue import ExperimentQueue
 from labqueue.notifications.email_message import format_duration
+from labqueue.notifications.settings import check_limit
 
 __all__ = ["JobWatchdog", "time_limit", "check_limit"]
 
@@ -31,15 +32,6 @@ _ATTRIBUTE = "labqueue_time_limit"
 # function decorated with @time_limit): the status signal costs the worker time on every job.
 _watchdogs: weakref.WeakSet[JobWatchdog] = weakref.WeakSet()
 _any_decorated = False
-
-
-def check_limit(seconds: float | None) -> float | None:
-    """A time limit in seconds (positive), or None for "no limit"; ``ValueError`` otherwise."""
-    if seconds is None:
-        return None
-    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not seconds > 0:
-        raise ValueError(f"a time limit is a positive number of seconds (or None), got {seconds!r}")
-    return float(seconds)
 
 
 def time_limit(seconds: float) -> Callable[[Callable], Callable]:
