@@ -31,6 +31,7 @@ from qtpy.QtGui import QKeySequence, QPalette  # noqa: E402
 from qtpy.QtWidgets import QApplication, QWidget  # noqa: E402
 
 from labqueue.console_namespace import console_namespace  # noqa: E402
+from labqueue.gui.console_history import keep_secrets_out_of_history  # noqa: E402
 from labqueue.gui.console_wait import ResponsiveWaiter  # noqa: E402
 from labqueue.manager import Manager  # noqa: E402
 
@@ -211,6 +212,7 @@ class PythonConsole(RichJupyterWidget):
         with _environment_variable("IPYTHONDIR", self._prepare_ipython_dir()):
             km.start_kernel()
         self._shell = km.kernel.shell
+        keep_secrets_out_of_history(self._shell)  # a password typed as code never reaches history.sqlite
         self._shell.push(self.namespace())
         # The kernel's own IPython banner would only repeat version numbers; ours says what to type.
         km.kernel.shell.banner1 = ""
