@@ -272,9 +272,11 @@ def test_queued_exec_in_a_done_callback_queues_instead_of_running_inline(manager
     def step(name):
         return name
 
+    called = threading.Event()
     first = step("first")
-    first.add_done_callback(lambda _e: second.append(step("second")))
+    first.add_done_callback(lambda _e: (second.append(step("second")), called.set()))
     assert first.result(timeout=5) == "first"
+    assert called.wait(5)  # result() may return a moment before the worker runs the callbacks
     # the callback runs on the worker thread, but outside the job: it must queue, not run inline
     assert isinstance(second[0], Experiment)
     assert second[0].result(timeout=5) == "second"

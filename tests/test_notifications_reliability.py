@@ -314,11 +314,11 @@ def test_a_flood_of_failures_gives_a_few_mails_then_one_digest(make_manager, pla
 
 def test_the_digest_goes_out_when_the_quiet_interval_is_over(make_manager, plain_server, monkeypatch):
     inbox, port = plain_server
-    monkeypatch.setattr(email_handler, "DIGEST_INTERVAL", 0.5)
+    monkeypatch.setattr(email_handler, "DIGEST_INTERVAL", 5.0)  # long enough for the first mails to go out
     manager = make_manager(notify_address="op@lab.example.org", pause_on_failure=False)
     manager.notifications.smtp = SmtpSettings("127.0.0.1", port, security="plain")
     for exp in [manager.queued_exec(_fail)(i) for i in range(email_handler.MAILS_AT_ONCE + 3)]:
         exp.exception(timeout=10)
-    assert inbox.wait_for(email_handler.MAILS_AT_ONCE + 1), "no digest before shutdown"
+    assert inbox.wait_for(email_handler.MAILS_AT_ONCE + 1, timeout=60), "no digest before shutdown"
     assert "3 more notifications" in inbox.messages[-1]["Subject"]
     assert manager.shutdown(wait=True, timeout=30)

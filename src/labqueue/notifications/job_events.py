@@ -40,6 +40,7 @@ class JobEventLog:
 
     def __init__(self, job_queue: ExperimentQueue, source_key: str):
         self._source_key = source_key
+        self._queue_lock = job_queue.changed  # a Condition on the queue's lock
         _, self._subscription = job_queue.subscribe()
         self._lock = threading.RLock()  # one drain at a time, so records keep the stream's order
         self._running: Experiment | None = None
@@ -56,8 +57,16 @@ class JobEventLog:
                 self.flush()
                 return
 
-    def flush(self) -> None:
-        """Log every change published so far (on this thread)."""
+    def flush(self, settled: bool = False) -> None:
+        """Log every change published so far (on this thread).
+
+        ``settled``: first wait until no change is half-published, so that a job whose
+        ``result()`` has returned has its event logged too (never call it holding the queue's lock
+        on another thread's behalf: it waits for that lock).
+        """
+        if settled:
+            with self._queue_lock:  # a barrier only: nothing is held while waiting for it
+                pass
         with self._lock:
             for change in self._subscription.take():
                 try:

@@ -187,6 +187,11 @@ class Notifications:
     def flush(self) -> None:
         """Log every job event that has happened so far, now (they are otherwise logged moments later)."""
         if self._events is not None:
+            self._events.flush(settled=True)
+
+    def flush_pending(self) -> None:
+        """Log the job events published so far, without waiting (the routing calls it before a job's own record)."""
+        if self._events is not None:
             self._events.flush()
 
     def add_handler(self, handler: logging.Handler, include_general: bool = True) -> None:

@@ -38,7 +38,7 @@ class RecordSource(Protocol):
 
     def owns_record(self, record: logging.LogRecord) -> bool: ...
 
-    def flush(self) -> None: ...
+    def flush_pending(self) -> None: ...
 
 
 _lock = threading.Lock()
@@ -78,7 +78,7 @@ def owner_of(record: logging.LogRecord) -> str:
             # "Started" line of a job precedes the job's own lines.
             source = _sources.get(key)
             if source is not None:
-                source.flush()
+                source.flush_pending()
     return key
 
 
