@@ -12,10 +12,10 @@ from qtpy.QtWidgets import QApplication, QMessageBox, QPlainTextEdit
 from window_support import redirect_settings
 
 from labqueue.display_format import duration_text
-from labqueue.email_message import notification_message
 from labqueue.gui.job_table_model import Column
 from labqueue.gui.main_window import MainWindow
 from labqueue.manager import Experiment, ExpStatus
+from labqueue.notifications.email_message import notification_message
 
 
 @pytest.fixture

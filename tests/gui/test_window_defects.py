@@ -286,7 +286,7 @@ def test_ctrl_c_while_the_console_waits_prints_one_short_line(qtbot, manager, tm
 
 def test_the_test_email_answer_shows_whole_and_clears_an_old_error(qtbot, manager, tmp_path, monkeypatch):
     from labqueue.gui.notifications_dialog import NotificationsDialog
-    from labqueue.smtp_sending import EmailError
+    from labqueue.notifications.smtp import EmailError
 
     QSettings.setPath(QSettings.IniFormat, QSettings.UserScope, str(tmp_path / "config"))
     dialog = NotificationsDialog(manager)
