@@ -67,6 +67,7 @@ class ExperimentQueue(QObject):
         self._closed = False
         self._paused = False
         self._subscriptions: tuple[qc.Subscription, ...] = ()
+        self._history_limit: int | None = None
 
     def connectNotify(self, signal: QMetaMethod) -> None:  # noqa: N802 - Qt's name
         """Qt calls this on every connect: count the receivers of each signal."""
@@ -235,6 +236,8 @@ class ExperimentQueue(QObject):
                 self._record("status_changed", index, exit_status)
             if self._subscriptions:
                 self._publish(qc.StatusChanged(index, exp, exit_status, exp.finished_at))
+            if self._history_limit is not None and self._n_history > self._history_limit:
+                self._trim_history_locked(self._history_limit)
             self.changed.notify_all()
         return exp, callbacks
 
@@ -309,7 +312,8 @@ class ExperimentQueue(QObject):
             removed = self._remove_range(first, last) if last >= first else []
         self._cancel_all(removed)
 
-    def _remove_range(self, first: int, last: int) -> list[Experiment]:
+    def _remove_range(self, first: int, last: int, record: type[qc.RemovedRange] = qc.RemovedRange
+                      ) -> list[Experiment]:
         removed = self._items[first:last + 1]
         del self._items[first:last + 1]
         for exp in removed:
@@ -318,7 +322,7 @@ class ExperimentQueue(QObject):
         if self._feeds:
             self._record("removed_range", first, last)
         if self._subscriptions:
-            self._publish(qc.RemovedRange(first, last, tuple(removed)))
+            self._publish(record(first, last, tuple(removed)))
         if self._listeners.get("removed_signal"):
             for index in range(last, first - 1, -1):
                 self.removed_signal.emit(index)
@@ -396,6 +400,41 @@ class ExperimentQueue(QObject):
                 if exp.job_id == job_id:
                     return exp
         return None
+
+    # ----------------------------------------------------------------- history in memory (journal, issue 11)
+    @property
+    def history_limit(self) -> int | None:
+        """At most this many done jobs stay in ``queue`` (and memory); None = all. Older ones are
+        removed (published as ``HistoryTrimmed``) when the next job is done; a journal keeps them."""
+        return self._history_limit
+
+    @history_limit.setter
+    def history_limit(self, limit: int | None) -> None:
+        if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 0):
+            raise ValueError(f"history_limit must be a non-negative int or None, got {limit!r}")
+        with self._lock:
+            self._history_limit = limit
+            if limit is not None and self._n_history > limit:
+                self._trim_history_locked(limit)
+
+    def trim_history(self, keep: int) -> int:
+        """Remove the oldest done jobs so that at most ``keep`` stay; returns how many left."""
+        if isinstance(keep, bool) or not isinstance(keep, int) or keep < 0:
+            raise ValueError(f"keep must be a non-negative int, got {keep!r}")
+        with self._lock:
+            return self._trim_history_locked(keep)
+
+    def clear_history(self) -> int:
+        """Remove every done job from memory now (a journal keeps them); returns how many."""
+        return self.trim_history(0)
+
+    def _trim_history_locked(self, keep: int) -> int:
+        n = self._n_history - keep
+        if n <= 0:
+            return 0
+        self._n_history -= n
+        self._remove_range(0, n - 1, qc.HistoryTrimmed)
+        return n
 
     def move_item(self, src: int, dst: int) -> None:
         """Move the queued job at ``src`` so that it ends up at index ``dst`` (also queued)."""

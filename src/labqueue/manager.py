@@ -21,6 +21,8 @@ from labqueue.checkpoints import CheckpointGate
 from labqueue.duration_stats import DurationStats
 from labqueue.experiment import Experiment, ExpStatus
 from labqueue.experiment_queue import ExperimentQueue
+from labqueue.journal import History, load_queue, save_queue
+from labqueue.journal.callable_refs import QUEUED_EXEC_MARK
 from labqueue.notifications import Notifications
 from labqueue.notifications.settings import NotificationSettings
 from labqueue.queue_eta import QueueEta
@@ -56,13 +58,15 @@ class Manager(QObject):
 
     def __init__(self, notify_address: Iterable[str] | str = (), email_handler_level: int | str = logging.WARNING,
                  log_file_dir: str | Path | None = None, pause_on_failure: bool = True,
-                 parent: QObject | None = None):
+                 parent: QObject | None = None, *, history_file: str | Path | None = None,
+                 history_limit: int | None = None):
         super().__init__(parent)
         # Checked before anything is set up, so a bad argument leaves no thread, handler or file behind.
         notification_settings = NotificationSettings().replace(
             notify_address=notify_address, email_level=email_handler_level, log_file_dir=log_file_dir,
             log_to_file=log_file_dir is not None)
         self.job_queue = ExperimentQueue(self)
+        self.job_queue.history_limit = history_limit  # ValueError before anything starts
         self.result_queue: queue.Queue = queue.Queue()
         self.abort = threading.Event()
         self._abort_events: list[threading.Event] = [self.abort]
@@ -74,6 +78,8 @@ class Manager(QObject):
         #: Log files, e-mail and the job watchdog (see labqueue.notifications); a given dir turns files on.
         self.notifications = Notifications(self, notification_settings)
         self._shut_down = False
+        #: The journal (labqueue.journal.History): always present; ``enabled`` False without a file.
+        self.history = History(self.job_queue, history_file)
         self._thread = WorkerThread(self.worker)
         self._thread.setObjectName("labqueue-worker")
         _live_managers.add(self)
@@ -97,6 +103,7 @@ class Manager(QObject):
             self.job_queue.put(exp)
             return exp
 
+        setattr(wrapper, QUEUED_EXEC_MARK, True)  # the journal re-runs ``func``, not the wrapper
         return wrapper
 
     def report_progress(self, fraction: float, message: str = "") -> None:
@@ -240,6 +247,24 @@ class Manager(QObject):
         with self.job_queue.changed:
             self._abort_events[:] = [self.abort] + [e for e in events if e is not self.abort]
 
+    # ----------------------------------------------------------------- saved queues (journal, issue 11)
+    def save_queue(self, path: str | Path) -> int:
+        """Write the queued jobs to ``path`` (JSON); returns how many. ValueError names jobs that cannot be saved."""
+        return save_queue(self.job_queue, path)
+
+    def load_queue(self, path: str | Path) -> list[Experiment]:
+        """Queue the jobs saved in ``path``; returns the new Experiments (nothing is queued on ValueError)."""
+        return load_queue(self.job_queue, path)
+
+    @property
+    def history_limit(self) -> int | None:
+        """At most this many done jobs stay in memory (``job_queue.history_limit``); None = all."""
+        return self.job_queue.history_limit
+
+    @history_limit.setter
+    def history_limit(self, limit: int | None) -> None:
+        self.job_queue.history_limit = limit
+
     # ----------------------------------------------------------------- notification settings
     # Thin proxies of manager.notifications.settings (checked and applied there, in one place).
     @property
@@ -319,9 +344,11 @@ class Manager(QObject):
         while not self._thread.wait(100):
             waited += 100
             if deadline_ms is not None and waited >= deadline_ms:
+                self.history.flush(1.0)  # the process may be killed next: keep what is known
                 return False
         _live_managers.discard(self)
         self.job_queue.close()  # anything a paused drain left behind; no new jobs after this
+        self.history.close()  # writes the last batch and marks the session ended
         # After the worker's last job events are logged and mailed.
         self.notifications.close(timeout if wait_for_mail else 0)
         return True
