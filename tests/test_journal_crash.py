@@ -105,7 +105,8 @@ def test_finished_jobs_survive_and_unfinished_ones_are_listed(killed_session, ma
     assert manager.history.enabled, manager.history.error
     finished = manager.history.records(status=ExpStatus.FINISHED)
     assert [(r.call, r.result, r.func) for r in finished] == [
-        ("double(0)", "0", "labjobs:double"), ("double(1)", "2", "labjobs:double"), ("double(2)", "4", "labjobs:double")]
+        ("double(0)", "0", "labjobs:double"), ("double(1)", "2", "labjobs:double"),
+        ("double(2)", "4", "labjobs:double")]
     assert all(r.started_at <= r.finished_at for r in finished)
     unfinished = manager.history.unfinished()
     assert unfinished[0].call.startswith("hang_first_time(7, ")
