@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import logging
 import weakref
 
 import pytest
@@ -20,12 +21,21 @@ def test_only_the_newest_done_jobs_stay_in_the_queue(make_manager, tmp_path):
     manager = make_manager(history_limit=3, history_file=tmp_path / "j.sqlite")
     jobs = [manager.queued_exec(ident)(i) for i in range(10)]
     jobs[-1].result(timeout=10)
+    _after_the_last_job_is_done(manager.job_queue)
     assert manager.job_queue.queue == jobs[-3:]
     assert manager.job_queue.qsize("history") == 3
     assert [r.call for r in manager.history.records()] == [f"ident({i})" for i in range(10)]
 
 
-def test_trimmed_jobs_are_freed(make_manager):
+def _after_the_last_job_is_done(queue) -> None:
+    """result() returns while the worker still holds the queue's lock, before it trims: wait for the lock."""
+    with queue.changed:
+        pass
+
+
+def test_trimmed_jobs_are_freed(make_manager, monkeypatch):
+    # INFO log records name the job (extra={"experiment": ...}) and pytest keeps them: log less here.
+    monkeypatch.setattr(logging.getLogger("labqueue"), "level", logging.WARNING)
     manager = make_manager(history_limit=1)
 
     class Payload:
@@ -34,6 +44,8 @@ def test_trimmed_jobs_are_freed(make_manager):
     first = manager.queued_exec(ident)(Payload())
     ref = weakref.ref(first.result(timeout=10))
     manager.queued_exec(ident)(0).result(timeout=10)
+    _after_the_last_job_is_done(manager.job_queue)
+    assert first not in manager.job_queue.queue
     del first
     while not manager.result_queue.empty():  # results also go there; the script would take them
         manager.result_queue.get()
@@ -51,6 +63,7 @@ def test_trimming_is_published_as_history_trimmed_and_signalled_as_a_removal(mak
     jobs = [manager.queued_exec(ident)(i) for i in range(4)]
     manager.resume_worker()
     jobs[-1].result(timeout=10)
+    _after_the_last_job_is_done(queue)
     trims = [r for r in sub.take() if isinstance(r, qc.HistoryTrimmed)]
     sub.close()
     assert [(t.first, t.last, t.jobs) for t in trims] == [(0, 0, (jobs[0],)), (0, 0, (jobs[1],))]
@@ -62,6 +75,7 @@ def test_clear_history_removes_every_done_job_and_keeps_running_and_queued(make_
     queue = manager.job_queue
     done = [manager.queued_exec(ident)(i) for i in range(3)]
     done[-1].result(timeout=10)
+    _after_the_last_job_is_done(queue)
     manager.pause_worker()
     waiting = manager.queued_exec(ident)(9)
     assert queue.clear_history() == 3
@@ -87,6 +101,7 @@ def test_setting_a_lower_limit_trims_at_once_and_bad_limits_are_refused(make_man
     manager = make_manager()
     jobs = [manager.queued_exec(ident)(i) for i in range(5)]
     jobs[-1].result(timeout=10)
+    _after_the_last_job_is_done(manager.job_queue)
     manager.history_limit = 2
     assert manager.job_queue.queue == jobs[-2:]
     assert manager.job_queue.history_limit == 2

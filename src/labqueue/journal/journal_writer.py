@@ -105,6 +105,8 @@ class JournalWriter:
         """Write every change made before this call now; True once it is in the file (or writing failed)."""
         if not self._thread.is_alive():
             return True
+        with self._queue.changed:
+            pass  # a change being made now (e.g. a job finishing) is published once the lock is free
         with self._cond:
             if self._sub.wait(0):
                 need = self._started + 1
