@@ -33,9 +33,17 @@ def _after_the_last_job_is_done(queue) -> None:
         pass
 
 
-def test_trimmed_jobs_are_freed(make_manager, monkeypatch):
-    # INFO log records name the job (extra={"experiment": ...}) and pytest keeps them: log less here.
-    monkeypatch.setattr(logging.getLogger("labqueue"), "level", logging.WARNING)
+@pytest.fixture
+def quiet_log():
+    """INFO log records name the job (extra={"experiment": ...}) and pytest keeps them: log less."""
+    logger = logging.getLogger("labqueue")
+    level = logger.level
+    logger.setLevel(logging.WARNING)
+    yield
+    logger.setLevel(level)
+
+
+def test_trimmed_jobs_are_freed(make_manager, quiet_log):
     manager = make_manager(history_limit=1)
 
     class Payload:
