@@ -57,7 +57,8 @@ def run(qtbot, console: PythonConsole, code: str) -> dict:
 
 def test_banner_shows_and_its_names_work(qtbot, console, manager):
     assert BANNER.splitlines()[0] in text_of(console)
-    assert len(BANNER.strip().splitlines()) == 3
+    assert len(BANNER.strip().splitlines()) == 5
+    assert "Shift+Enter" in BANNER and "empty line" in BANNER
     ns = run(qtbot, console, "exp = queued_exec(time.sleep)(0)\nresult = exp.result()")
     exp = ns["exp"]
     assert manager.job_queue.queue == [exp]
@@ -249,3 +250,34 @@ def test_shutdown_while_waiting_stops_the_wait_then_the_kernel(qtbot, manager, s
         console.execute("exp = queued_exec(abs)(-1)\nexp.result()")
     assert set(threading.enumerate()) <= before
     assert manager.job_queue.queue[0].status is ExpStatus.QUEUED
+
+
+def test_a_block_typed_line_by_line_dedents_after_return_and_runs_on_an_empty_line(qtbot, console):
+    control = console._control
+    control.setFocus()
+    qtbot.keyClicks(control, "def double(x):")
+    qtbot.keyClick(control, Qt.Key_Return)
+    qtbot.waitUntil(lambda: console.input_buffer == "def double(x):\n    ")  # indented for the body
+    qtbot.keyClicks(control, "if x is None:")
+    qtbot.keyClick(control, Qt.Key_Return)
+    qtbot.waitUntil(lambda: console.input_buffer.endswith("if x is None:\n        "))
+    qtbot.keyClicks(control, "return 0")
+    qtbot.keyClick(control, Qt.Key_Return)
+    qtbot.waitUntil(lambda: console.input_buffer.endswith("return 0\n    "))  # one level out
+    qtbot.keyClicks(control, "return 2 * x")
+    qtbot.keyClick(control, Qt.Key_Return)
+    qtbot.waitUntil(lambda: console.input_buffer.endswith("return 2 * x\n"))  # back at the left edge
+    with qtbot.waitSignal(console.executed, timeout=10_000):
+        qtbot.keyClick(control, Qt.Key_Return)  # the empty line runs the block
+    ns = console.kernel_manager.kernel.shell.user_ns
+    assert ns["double"](21) == 42 and ns["double"](None) == 0
+
+
+def test_dedent_rule_leaves_other_lines_alone():
+    from labqueue.gui.console_dedent import dedent_after_block_end
+
+    assert dedent_after_block_end("def f():\n    return 1", "incomplete", 4) == 0
+    assert dedent_after_block_end("for i in x:\n    if i:\n        break", "incomplete", 8) == 4
+    assert dedent_after_block_end("def f():\n    returned = 1", "incomplete", 4) == 4  # a name, not return
+    assert dedent_after_block_end("def f():\n    return (1,", "incomplete", 8) == 8  # open bracket
+    assert dedent_after_block_end("x = 1", "complete", None) is None

@@ -31,6 +31,7 @@ from qtpy.QtGui import QKeySequence, QPalette  # noqa: E402
 from qtpy.QtWidgets import QApplication, QWidget  # noqa: E402
 
 from labqueue.console_namespace import console_namespace  # noqa: E402
+from labqueue.gui.console_dedent import dedented_check_complete  # noqa: E402
 from labqueue.gui.console_history import keep_secrets_out_of_history  # noqa: E402
 from labqueue.gui.console_wait import ResponsiveWaiter  # noqa: E402
 from labqueue.manager import Manager  # noqa: E402
@@ -41,9 +42,11 @@ logger = logging.getLogger("labqueue")
 
 #: Shown above the first prompt: how to queue a call and read its result.
 BANNER = (
-    "Queue a call:   exp = queued_exec(time.sleep)(2)     (or decorate a function with @queued_exec)\n"
-    "Read a result:  exp.result()   waits while the window keeps updating; Ctrl+C stops waiting\n"
-    "Also here: manager, job_queue, Experiment, ExpStatus.   %run -i script.py queues a script's jobs\n"
+    "Queue a call:  exp = queued_exec(time.sleep)(2)    (or use @queued_exec)\n"
+    "Read a result: exp.result()  (the window keeps updating; Ctrl+C stops)\n"
+    "Several lines: Enter continues a block, an empty line runs it;\n"
+    "               Ctrl+Enter adds a line, Shift+Enter runs at once.\n"
+    "Also here: manager, job_queue, Experiment, ExpStatus; %run -i script.py\n"
 )
 
 #: QSettings key of the console's font size (points).
@@ -214,6 +217,9 @@ class PythonConsole(RichJupyterWidget):
         self._shell = km.kernel.shell
         keep_secrets_out_of_history(self._shell)  # a password typed as code never reaches history.sqlite
         self._shell.push(self.namespace())
+        # Enter after `return` (or pass, raise, break, continue) starts the next line one level out.
+        transformer = self._shell.input_transformer_manager
+        transformer.check_complete = dedented_check_complete(transformer.check_complete)
         # The kernel's own IPython banner would only repeat version numbers; ours says what to type.
         km.kernel.shell.banner1 = ""
         km.kernel.shell.enable_tip = False

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from qtpy.QtCore import Qt
 
+from labqueue.gui.operator.default_layout import DefaultLayout
 from labqueue.gui.operator.desktop_notifier import DesktopNotifier
 from labqueue.gui.operator.eta_status import EtaStatusLabel
 from labqueue.gui.operator.expected_start_tooltip import ExpectedStartTooltips
@@ -41,6 +42,7 @@ class OperatorFeatures:
     table_filter: TableFilter
     notifier: DesktopNotifier
     themes: ThemeMenu
+    layout: DefaultLayout
 
 
 def install_operator_features(window: MainWindow) -> OperatorFeatures:
@@ -84,4 +86,6 @@ def install_operator_features(window: MainWindow) -> OperatorFeatures:
     model = view.model()
     manager.checkpoint_signal.connect(model.set_paused_inside_job, Qt.QueuedConnection)
     model.set_paused_inside_job(manager.checkpoint_job)
-    return OperatorFeatures(eta_label, tooltips, pause_menu, loop, start_at, keys, table_filter, notifier, themes)
+    layout = DefaultLayout(window, view)
+    return OperatorFeatures(eta_label, tooltips, pause_menu, loop, start_at, keys, table_filter, notifier, themes,
+                            layout)

@@ -27,10 +27,10 @@ class TableFilter(QWidget):
         self.view = view
         self.text_edit = QLineEdit(self)
         self.text_edit.setObjectName("filter_text")
-        self.text_edit.setPlaceholderText("Filter jobs (Ctrl+F)")
+        self.text_edit.setPlaceholderText("Filter (Ctrl+F)")
         self.text_edit.setClearButtonEnabled(True)
         self.text_edit.setToolTip("Show only jobs whose call contains this text (not case-sensitive).")
-        self.text_edit.setMaximumWidth(220)
+        self.text_edit.setMaximumWidth(150)
         self.status_combo = QComboBox(self)
         self.status_combo.setObjectName("filter_status")
         self.status_combo.addItem("All jobs", None)
