@@ -5,7 +5,8 @@ from __future__ import annotations
 import sqlite3
 
 import pytest
-from qtpy.QtCore import QSettings
+from qtpy.QtCore import QSettings, Qt, QTimer
+from qtpy.QtWidgets import QApplication, QInputDialog, QLineEdit
 
 from labqueue.gui.console import PythonConsole
 from labqueue.gui.console_history import redact_secrets
@@ -75,3 +76,29 @@ def test_redaction_blanks_string_literals_given_as_passwords(code):
 def test_redaction_leaves_other_code_alone():
     code = "exp = queued_exec(sweep)(1, 2, name='password test')\nx = ask_password()"
     assert redact_secrets(code) == code
+
+
+def test_ask_password_in_the_console_asks_in_a_hidden_field_and_keeps_it_out_of_history(qtbot, console):
+    """The documented way: the password is typed into a password field, never as code."""
+    asked = []
+
+    def type_when_asked():
+        # The in-process kernel waits for the answer inside execute(), running the event loop.
+        dialog = QApplication.activeModalWidget()
+        if not isinstance(dialog, QInputDialog):
+            QTimer.singleShot(20, type_when_asked)
+            return
+        field = dialog.findChild(QLineEdit)
+        asked.append((dialog.labelText(), field.echoMode()))
+        qtbot.keyClicks(field, SECRET)
+        qtbot.keyClick(field, Qt.Key_Return)
+
+    QTimer.singleShot(0, type_when_asked)
+    with qtbot.waitSignal(console.executed, timeout=10_000):
+        console.execute("from labqueue.notifications import SmtpSettings\n"
+                        "smtp = SmtpSettings('smtp.example.org', user='jdoe').ask_password()")
+    assert asked == [("SMTP password for jdoe on smtp.example.org:", QLineEdit.Password)]
+    ns = console.kernel_manager.kernel.shell.user_ns
+    assert ns["smtp"].password == SECRET
+    assert SECRET not in console._control.toPlainText()  # never shown
+    assert SECRET not in _stored_history(console)

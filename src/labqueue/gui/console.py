@@ -28,7 +28,7 @@ from qtconsole.inprocess import QtInProcessKernelClient, QtInProcessKernelManage
 from qtconsole.rich_jupyter_widget import RichJupyterWidget  # noqa: E402
 from qtpy.QtCore import QEvent, QSettings, Signal  # noqa: E402
 from qtpy.QtGui import QKeySequence, QPalette  # noqa: E402
-from qtpy.QtWidgets import QApplication, QWidget  # noqa: E402
+from qtpy.QtWidgets import QApplication, QInputDialog, QLineEdit, QWidget  # noqa: E402
 
 from labqueue.console_namespace import console_namespace  # noqa: E402
 from labqueue.gui.console_dedent import dedented_check_complete  # noqa: E402
@@ -304,6 +304,21 @@ class PythonConsole(RichJupyterWidget):
         self.shut_down_signal.emit()
 
     # ----------------------------------------------------------------- waiting
+    def _readline(self, prompt: str = "", callback: Callable[[str], Any] | None = None,
+                  password: bool = False) -> str | None:
+        """Read a line for ``input()``; a password (``getpass``) in a dialog that hides it.
+
+        qtconsole itself would echo a password in the console (and keep it on screen).
+        """
+        if not password:
+            return super()._readline(prompt, callback, password)
+        text, ok = QInputDialog.getText(self, "Password", prompt.strip() or "Password:", QLineEdit.Password)
+        line = text if ok else ""
+        if callback is None:
+            return line
+        callback(line)
+        return None
+
     def _interrupt(self) -> None:
         if self.waiter.is_waiting:
             self.waiter.interrupt()

@@ -86,7 +86,10 @@ class SmtpSettings:
         becomes part of typed code (which IPython would keep in its history file).
         """
         who = f"{self.user} on {self.host}" if self.user else self.host
-        return dataclasses.replace(self, password=getpass.getpass(f"SMTP password for {who}: "))
+        password = getpass.getpass(f"SMTP password for {who}: ")
+        if not password:
+            raise ValueError("no password was entered")
+        return dataclasses.replace(self, password=password)
 
     @property
     def from_address(self) -> str:
