@@ -5,6 +5,8 @@ from __future__ import annotations
 import threading
 from types import SimpleNamespace
 
+import pytest
+
 from labqueue.duration_stats import DurationStats, func_key
 from labqueue.manager import ExpStatus
 
@@ -23,7 +25,7 @@ def unknown(n=1):
 
 def test_func_key_names_module_and_qualname():
     assert func_key(scan) == f"{__name__}:scan"
-    assert func_key(object()) is None
+    assert func_key(object()) == "?:object"  # best effort, as the journal names it
 
 
 def test_expected_is_the_median_of_finished_runs():
@@ -138,5 +140,25 @@ def test_durations_are_learnt_from_finished_runs_only(manager):
 
     assert manager.queued_exec(scan)(1).result(timeout=5) == 1
     manager.queued_exec(boom)().exception(timeout=5)
+    assert manager.shutdown(wait=True, timeout=10)  # joined: the worker has recorded both runs
     assert manager.durations.expected(func_key(scan)) is not None
     assert manager.durations.expected(func_key(boom)) is None
+
+
+def test_durations_are_seeded_from_the_journal_of_an_earlier_session(make_manager, tmp_path):
+    path = tmp_path / "journal.sqlite"
+    first = make_manager(history_file=path)
+    assert first.history.enabled, first.history.error
+    assert first.queued_exec(scan)(1).result(timeout=5) == 1
+    assert first.shutdown(wait=True, timeout=10)  # joined: the worker has recorded the run
+    learnt = first.durations.expected(func_key(scan))
+    assert learnt is not None
+    second = make_manager(history_file=path)
+    assert second.durations.expected(func_key(scan)) == pytest.approx(learnt, abs=1e-3)
+    second.pause_worker()
+    second.queued_exec(scan)(2)
+    assert second.queue_eta() == pytest.approx(learnt, abs=1e-3)
+
+
+def test_a_manager_without_journal_starts_with_no_durations(manager):
+    assert len(manager.durations) == 0

@@ -1,7 +1,7 @@
 """How long each function usually takes: :class:`DurationStats`, learnt from finished runs.
 
 Functions are named ``"module:qualname"`` (:func:`func_key`), the same name the journal stores
-in ``JobRecord.func``, so the statistics can be seeded from an earlier session's records
+in ``JobRecord.func`` (the same function names it), so the statistics can be seeded from an earlier session's records
 (:meth:`DurationStats.seed`) as well as fed by this session's jobs (:meth:`DurationStats.record_job`).
 The expected duration of a function is the median of its last :data:`KEEP` finished runs: one
 unusually slow run (an instrument that had to warm up) barely moves it.
@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from labqueue.experiment import Experiment, ExpStatus
+from labqueue.journal.callable_refs import func_name
 
 __all__ = ["DurationStats", "func_key", "KEEP"]
 
@@ -23,13 +24,9 @@ __all__ = ["DurationStats", "func_key", "KEEP"]
 KEEP = 50
 
 
-def func_key(func: Callable) -> str | None:
-    """``"module:qualname"`` of ``func`` (also of a bound method), or None when it has no such name."""
-    module = getattr(func, "__module__", None)
-    qualname = getattr(func, "__qualname__", None)
-    if not isinstance(module, str) or not isinstance(qualname, str):
-        return None
-    return f"{module}:{qualname}"
+def func_key(func: Callable) -> str:
+    """``"module:qualname"`` of ``func``: the journal's name for it (``JobRecord.func``)."""
+    return func_name(func)
 
 
 class DurationStats:
@@ -56,9 +53,7 @@ class DurationStats:
         """Add ``exp`` if it FINISHED (failed or aborted runs say nothing about a normal run)."""
         if exp.status is not ExpStatus.FINISHED or exp.started_at is None or exp.finished_at is None:
             return
-        key = func_key(exp.func)
-        if key is not None:
-            self.record(key, exp.finished_at - exp.started_at)
+        self.record(func_key(exp.func), exp.finished_at - exp.started_at)
 
     def seed(self, records: Iterable[Any]) -> int:
         """Add earlier runs from journal records (``func``, ``status``, ``started_at``, ``finished_at``).

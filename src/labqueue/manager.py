@@ -34,6 +34,9 @@ __all__ = ["Manager", "Experiment", "ExpStatus", "ExperimentQueue", "Worker"]
 
 logger = logging.getLogger("labqueue")
 
+#: Finished runs read from the journal at start to learn how long each function takes.
+SEED_RECORDS = 5000
+
 # Managers whose worker thread may still run. Holding them here keeps a QThread from being
 # garbage-collected while it runs (which would abort the process) and lets atexit join them.
 _live_managers: set[Manager] = set()
@@ -80,6 +83,7 @@ class Manager(QObject):
         self._shut_down = False
         #: The journal (labqueue.journal.History): always present; ``enabled`` False without a file.
         self.history = History(self.job_queue, history_file)
+        self._seed_durations_from_history()
         self._thread = WorkerThread(self.worker)
         self._thread.setObjectName("labqueue-worker")
         _live_managers.add(self)
@@ -124,6 +128,15 @@ class Manager(QObject):
         # Anything that sets `running` (resume_worker, a timed start, a script) opens the gate.
         self.worker.add_running_listener(lambda is_set: self._checkpoints.release() if is_set else None)
         self._scheduled_start = ScheduledStart(self._timed_resume)
+
+    def _seed_durations_from_history(self) -> None:
+        """Learn durations from the journal's finished runs of earlier sessions (the newest few thousand)."""
+        if not self.history.enabled:
+            return
+        try:
+            self.durations.seed(self.history.records(status=ExpStatus.FINISHED, limit=SEED_RECORDS))
+        except Exception:  # noqa: BLE001 - a journal that cannot be read must not stop the Manager
+            logger.warning("Could not read job durations from the journal.", exc_info=True)
 
     def queue_eta(self) -> float | None:
         """Seconds until the queue is empty (running job's rest + queued jobs' expected durations).
