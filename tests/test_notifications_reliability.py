@@ -322,3 +322,30 @@ def test_the_digest_goes_out_when_the_quiet_interval_is_over(make_manager, plain
     assert inbox.wait_for(email_handler.MAILS_AT_ONCE + 1, timeout=60), "no digest before shutdown"
     assert "3 more notifications" in inbox.messages[-1]["Subject"]
     assert manager.shutdown(wait=True, timeout=30)
+
+
+class _Fatal(BaseException):
+    pass
+
+
+class _ReprRaisesFatal:
+    def __repr__(self):
+        raise _Fatal("no repr")
+
+
+def test_an_argument_whose_repr_raises_a_base_exception_does_not_end_the_event_log(manager):
+    seen = threading.Event()
+
+    class _Watch(logging.Handler):
+        def emit(self, record):
+            if record.getMessage().startswith("Finished: pow(2, 2)"):
+                seen.set()
+
+    watch = _Watch()
+    manager.notifications.add_handler(watch)  # a sink: job events are made for it
+    try:
+        assert manager.queued_exec(lambda _x: 1)(_ReprRaisesFatal()).result(timeout=10) == 1
+        assert manager.queued_exec(pow)(2, 2).result(timeout=10) == 4
+        assert seen.wait(10), "the event thread stopped logging"
+    finally:
+        manager.notifications.remove_handler(watch)

@@ -27,6 +27,8 @@ if TYPE_CHECKING:
 __all__ = ["JobEventLog"]
 
 EVENT_ATTRIBUTE = record_routing.EVENT_ATTRIBUTE
+_LEVELS = {ExpStatus.RUNNING: logging.INFO, ExpStatus.FINISHED: logging.INFO, ExpStatus.FAILED: logging.ERROR,
+           ExpStatus.ABORTED: logging.WARNING}
 
 logger = logging.getLogger("labqueue")
 
@@ -71,8 +73,9 @@ class JobEventLog:
             for change in self._subscription.take():
                 try:
                     self._log_change(change)
-                except Exception:  # noqa: BLE001 - a broken record must not end the event log
-                    logging.getLogger("labqueue.notifications").exception("Could not log %r", change)
+                except BaseException as exc:  # noqa: BLE001 - e.g. a job argument's repr: the log goes on
+                    logging.getLogger("labqueue.notifications").error(
+                        "Could not log a %s record: %s", type(change).__name__, describe_exception(exc))
 
     def close(self) -> None:
         """Log what is left (on this thread), end the thread and join it."""
@@ -96,22 +99,22 @@ class JobEventLog:
 
     def _log_status(self, change: StatusChanged) -> None:
         exp, status = change.job, change.status
-        exc_info = None
         if status is ExpStatus.RUNNING:
             self._running = exp
-            level, text = logging.INFO, f"Started: {exp.call_text}"
-        elif status is ExpStatus.FINISHED:
-            level, text = logging.INFO, f"Finished: {exp.call_text} in {format_duration(exp.duration)}"
-        elif status is ExpStatus.FAILED:
-            exc = exp.exception(timeout=0)
-            exc_info = (type(exc), exc, exc.__traceback__) if exc is not None else None
-            level = logging.ERROR
-            text = f"Failed: {exp.call_text} after {format_duration(exp.duration)}: {describe_exception(exc)}"
-        elif status is ExpStatus.ABORTED:
-            level, text = logging.WARNING, f"Aborted: {exp.call_text} after {format_duration(exp.duration)}"
-        else:
-            return
-        self._emit(level, text, change.at, exp, status, exc_info)
+        level = _LEVELS.get(status)
+        if level is not None and record_routing.wanted(level, logger):  # texts cost a repr: only when read
+            exc_info = None
+            if status is ExpStatus.RUNNING:
+                text = f"Started: {exp.call_text}"
+            elif status is ExpStatus.FINISHED:
+                text = f"Finished: {exp.call_text} in {format_duration(exp.duration)}"
+            elif status is ExpStatus.FAILED:
+                exc = exp.exception(timeout=0)
+                exc_info = (type(exc), exc, exc.__traceback__) if exc is not None else None
+                text = f"Failed: {exp.call_text} after {format_duration(exp.duration)}: {describe_exception(exc)}"
+            else:
+                text = f"Aborted: {exp.call_text} after {format_duration(exp.duration)}"
+            self._emit(level, text, change.at, exp, status, exc_info)
         if status.is_done and exp is self._running:
             self._running = None
             pause, self._deferred_pause = self._deferred_pause, None
@@ -130,6 +133,8 @@ class JobEventLog:
 
     def _emit(self, level: int, text: str, at: float | None, exp: Experiment | None,
               status: ExpStatus | None, exc_info) -> None:
+        if not record_routing.wanted(level, logger):
+            return
         extra = {record_routing.SOURCE_ATTRIBUTE: self._source_key, EVENT_ATTRIBUTE: status}
         if exp is not None:
             extra["experiment"] = exp

@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from typing import Protocol
 
 __all__ = ["ManagerRecordFilter", "RecordSource", "register_source", "unregister_source", "attach", "detach",
-           "deliver", "owner_of", "SOURCE_ATTRIBUTE", "EVENT_ATTRIBUTE"]
+           "deliver", "wanted", "owner_of", "SOURCE_ATTRIBUTE", "EVENT_ATTRIBUTE"]
 
 _LABQUEUE = "labqueue"
 #: The source key of the Manager a record belongs to ("" for none), cached on the record.
@@ -141,6 +141,16 @@ def attach(handler: logging.Handler, owners: Iterable[str] = (), include_general
 def detach(handler: logging.Handler) -> None:
     """Stop routing records to ``handler`` (safe to call twice)."""
     logging.getLogger().removeHandler(handler)
+
+
+def wanted(level: int, logger: logging.Logger) -> bool:
+    """Would a record of ``level`` reach anybody: one of our sinks, or the user's logging?
+
+    Lets a flood of job events cost nothing when no one listens.
+    """
+    if logger.isEnabledFor(level):
+        return True
+    return any(_is_ours(handler) and level >= handler.level for handler in list(logging.getLogger().handlers))
 
 
 def deliver(record: logging.LogRecord, logger: logging.Logger) -> None:
