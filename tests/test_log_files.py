@@ -181,3 +181,12 @@ def test_a_broken_log_file_never_raises_into_a_job(make_manager, tmp_path, monke
     exp = _run(manager, pow, 2, 8)
     assert exp.result(timeout=10) == 256 and exp.status is ExpStatus.FINISHED
     assert [r.getMessage().split(":")[0] for r in reported] == ["Started", "Finished"]
+
+
+def test_the_file_says_where_it_is_and_a_quiet_labqueue_logger_stays_quiet(make_manager, tmp_path, caplog):
+    caplog.set_level(logging.WARNING, logger="labqueue")
+    manager = make_manager(log_file_dir=tmp_path)
+    assert manager.shutdown(wait=True, timeout=10)
+    first = _lines(tmp_path / log_files.LOG_FILE_NAME)[0]
+    assert first.endswith(f"Logging to {tmp_path / log_files.LOG_FILE_NAME}")
+    assert not [r for r in caplog.records if r.getMessage().startswith("Logging to")]

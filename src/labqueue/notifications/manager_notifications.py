@@ -246,8 +246,10 @@ class Notifications:
         self._apply_email(new)
         if not self._closed:
             self.watchdog.limit = new.watchdog_limit
-        if opened is not None:
-            _logger.info("Logging to %s", opened)
+        if opened is not None:  # the file's first line, whatever the user's level (general: not mailed)
+            record = _logger.makeRecord(_logger.name, logging.INFO, __file__, 0, f"Logging to {opened}", None, None,
+                                        extra={record_routing.SOURCE_ATTRIBUTE: ""})
+            record_routing.deliver(record, _logger)
 
     def _apply_file(self, new: NotificationSettings) -> Path | None:
         directory = new.log_folder if new.log_to_file and not self._closed else None
