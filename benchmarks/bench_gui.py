@@ -243,3 +243,122 @@ def app_stall_figures() -> list[Figure]:
 
 def realistic_stall_figures() -> list[Figure]:
     return figure_responsiveness(size(1_000), full=True, realistic=True)
+
+
+# ----------------------------------------------------------------- figure 9: a click's wait, as a person feels it
+def click_wait_percentile(gaps_s: list[float], p: float) -> float:
+    """The ``p``-th percentile (0..100) of the wait of a click at a uniformly random moment.
+
+    A click lands in an event-loop gap with probability proportional to the gap's length and waits
+    the rest of it (uniform on [0, gap]). So P(wait > w) = sum(max(0, g - w)) / sum(g); solved for w.
+    Counting timer ticks instead (as figure 6 does) gives a 1 s freeze the weight of one 1 ms tick.
+    """
+    total = sum(gaps_s)
+    if total <= 0:
+        return 0.0
+    target = (1.0 - p / 100.0) * total  # the time, summed over gaps, a click still waits beyond w
+    lo, hi = 0.0, max(gaps_s)
+    for _ in range(60):
+        mid = (lo + hi) / 2
+        if sum(g - mid for g in gaps_s if g > mid) > target:
+            lo = mid
+        else:
+            hi = mid
+    return hi
+
+
+class _GapRecorder:
+    """Times between ticks of a 1 ms precise timer on the GUI thread: the event loop's gaps."""
+
+    def __init__(self) -> None:
+        self.ticks: list[float] = []
+        self._timer = QTimer()
+        self._timer.setTimerType(Qt.PreciseTimer)
+        self._timer.timeout.connect(lambda: self.ticks.append(clock()))
+
+    def start(self) -> None:
+        self.ticks = [clock()]
+        self._timer.start(1)
+
+    def stop(self) -> list[float]:
+        self._timer.stop()
+        self.ticks.append(clock())
+        return [b - a for a, b in zip(self.ticks, self.ticks[1:], strict=False)]
+
+
+def stream_through_window(view: BenchWindow, n_jobs: int, paused: bool) -> tuple[list[float], float]:
+    """Event-loop gaps while a script thread queues ``n_jobs`` no-op jobs; and seconds until the table showed all.
+
+    ``paused``: the queue is paused, the jobs only pile up (and are cleared afterwards).
+    """
+    manager = view.manager
+    if paused:
+        manager.pause_worker()
+    submit = manager.queued_exec(noop)
+    rows = view.model.rowCount() + n_jobs
+    last: list[Experiment] = []
+
+    def script() -> None:
+        for _ in range(n_jobs - 1):
+            submit()
+        last.append(submit())
+
+    recorder = _GapRecorder()
+    recorder.start()
+    start = clock()
+    producer = threading.Thread(target=script, name="bench-script")
+    producer.start()
+    wait_until(lambda: bool(last))
+    producer.join()
+    if paused:
+        wait_until(lambda: view.model.rowCount() == rows)
+    else:
+        view.run_until_done(last[0], rows)
+    seconds = clock() - start
+    gaps = recorder.stop()
+    if paused:
+        manager.job_queue.clear()
+        wait_until(lambda: view.model.rowCount() == rows - n_jobs)
+        manager.resume_worker()
+    return gaps, seconds
+
+
+def figure_click_wait(n: int = 20_000) -> list[Figure]:
+    with Manager() as manager:
+        view = BenchWindow(manager, full=True)
+        try:
+            idle_recorder = _GapRecorder()
+            idle_recorder.start()
+            wait_until(lambda: len(idle_recorder.ticks) > 500)
+            idle = idle_recorder.stop()
+            running, seconds = stream_through_window(view, n, paused=False)
+            piling, _ = stream_through_window(view, n, paused=True)
+        finally:
+            view.close()
+    tpe_s = time_thread_pool(n)
+    ms = [g * 1e3 for g in running]
+    paused_ms = [g * 1e3 for g in piling]
+    idle_ms = [g * 1e3 for g in idle]
+    what = f"{n:,} no-op jobs queued by a script thread into the whole MainWindow (INFO log)"
+    details = {"jobs": n, "gaps": len(running), "seconds": round(seconds, 2)}
+    return [
+        Figure("9a", f"Click wait p99 (time-weighted) while {what}", "ms",
+               click_wait_percentile(ms, 99), click_wait_percentile(idle_ms, 99), "idle window, same measure",
+               "streaming ÷ idle", [Check("value", "<", 20.0)], details=details).evaluate(),
+        Figure("9b", f"Longest freeze while {what}", "ms", max(ms), max(idle_ms), "idle window max",
+               "streaming ÷ idle", [Check("value", "<", 100.0)], details=details).evaluate(),
+        Figure("9c", f"Throughput while {what}", "jobs/s", n / seconds, n / tpe_s,
+               "ThreadPoolExecutor(max_workers=1), headless, same run", "labqueue ÷ TPE",
+               [Check("ratio", ">=", 0.5)], details=details).evaluate(),
+        Figure("9d", f"Click wait p99 (time-weighted) while {n:,} jobs are queued into the paused whole MainWindow",
+               "ms", click_wait_percentile(paused_ms, 99), click_wait_percentile(idle_ms, 99),
+               "idle window, same measure", "paused ÷ idle", [Check("value", "<", 50.0)],
+               details={"jobs": n, "gaps": len(piling)}).evaluate(),
+        Figure("9e", f"Longest freeze while {n:,} jobs are queued into the paused whole MainWindow", "ms",
+               max(paused_ms), max(idle_ms), "idle window max", "paused ÷ idle",
+               details={"jobs": n}).evaluate(),
+    ]
+
+
+def click_wait_figures() -> list[Figure]:
+    return figure_click_wait(size(20_000))

@@ -58,6 +58,12 @@ GROUPS: dict[str, tuple[str, str, list[tuple[str, str, str]]]] = {
     "app-stall-io": ("bench_gui", "realistic_stall_figures", [
         ("6e", "Event-loop stall p99 while 1,000 jobs of 2 ms I/O stream through the whole app", "ms"),
         ("6f", "Longest event-loop stall while 1,000 jobs of 2 ms I/O stream through the whole app", "ms")]),
+    "app-click": ("bench_gui", "click_wait_figures", [
+        ("9a", "Click wait p99 (time-weighted) while 20,000 jobs stream through the whole app", "ms"),
+        ("9b", "Longest freeze while 20,000 jobs stream through the whole app", "ms"),
+        ("9c", "Throughput while 20,000 jobs stream through the whole app", "jobs/s"),
+        ("9d", "Click wait p99 while 20,000 jobs are queued into the paused whole app", "ms"),
+        ("9e", "Longest freeze while 20,000 jobs are queued into the paused whole app", "ms")]),
     "startup": ("bench_startup", "figures", [
         ("8", "Cold start: process start to window + console ready", "s")]),
 }

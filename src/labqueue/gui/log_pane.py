@@ -12,7 +12,7 @@ import logging
 import time
 from typing import Any
 
-from qtpy.QtCore import QAbstractTableModel, QModelIndex, QObject, QSortFilterProxyModel, Qt
+from qtpy.QtCore import QAbstractTableModel, QModelIndex, QObject, QSortFilterProxyModel, Qt, QTimer
 from qtpy.QtGui import QColor, QFont
 from qtpy.QtWidgets import (
     QAbstractItemView,
@@ -146,6 +146,9 @@ class LogPane(QWidget):
     ``manager`` (optional) lets records that jobs log with their own loggers show too.
     """
 
+    #: Milliseconds between two takes of records while they stream in.
+    FRAME_MS = 100
+
     def __init__(self, manager: Any = None, parent: QWidget | None = None, max_entries: int = 5000):
         super().__init__(parent)
         self.model = LogEntryModel(max_entries, self)
@@ -185,7 +188,12 @@ class LogPane(QWidget):
 
         self.handler = LogSignalHandler(manager.notifications if manager is not None else None, self)
         # Queued always, also for records logged on this thread: entries stay in logging order.
-        self.handler.entries_ready_signal.connect(self._add_entries, Qt.QueuedConnection)
+        self.handler.entries_ready_signal.connect(self._on_entries_ready, Qt.QueuedConnection)
+        # While records stream in, the pane takes them at most every FRAME_MS: each take inserts
+        # rows and repaints the pane, and a flood of job records must not repaint it per record.
+        self._frame = QTimer(self)
+        self._frame.setInterval(self.FRAME_MS)
+        self._frame.timeout.connect(self._on_frame)
         self.handler.attach()
 
     def visible_entries(self) -> list[LogEntry]:
@@ -195,18 +203,31 @@ class LogPane(QWidget):
     def _level_chosen(self, label: str) -> None:
         self._filter.set_min_level(LEVEL_CHOICES.get(label, logging.INFO))
 
-    def _add_entries(self) -> None:
+    def _on_entries_ready(self) -> None:
+        if self._frame.isActive():
+            return  # the running frame timer takes them
+        self._add_entries()  # the first record after a quiet spell shows at once
+        self._frame.start()
+
+    def _on_frame(self) -> None:
+        if not self._add_entries():
+            self._frame.stop()
+
+    def _add_entries(self) -> bool:
+        """Show the records that arrived; False if there were none."""
         entries = self.handler.take_entries()
         if not entries:
-            return
+            return False
         bar = self.view.verticalScrollBar()
         at_bottom = bar.value() >= bar.maximum() - 2
         self.model.extend(entries)
         if at_bottom:
             self.view.scrollToBottom()
+        return True
 
     def shutdown(self) -> None:
         """Stop receiving records (removes the logging handlers)."""
+        self._frame.stop()
         self.handler.detach()
 
     def closeEvent(self, event: Any) -> None:  # noqa: N802 - Qt override

@@ -25,12 +25,17 @@ from labqueue.experiment import Experiment, ExpStatus
 from labqueue.experiment_queue import ExperimentQueue
 from labqueue.gui.result_texts import ResultTexts
 
-__all__ = ["QueueMirror", "RowListener", "FRAME_MS", "SLICE_S"]
+__all__ = ["QueueMirror", "RowListener", "FRAME_MS", "FLOOD_FRAME_MS", "SLICE_S"]
 
-#: Milliseconds between two drains of the stream while records are waiting (~50 frames a second).
+#: Milliseconds between two frames while records are waiting (50 frames a second).
 FRAME_MS = 20
-#: Seconds of records applied per frame at most; the rest waits for the next frame.
-SLICE_S = 0.006
+#: Between frames while a flood streams in (more records a frame than FLOOD_RECORDS): each frame
+#: costs a repaint of the table, so under a flood the window repaints ten times a second.
+FLOOD_FRAME_MS = 100
+FLOOD_RECORDS = 300
+#: Seconds of records applied in one go; the rest of the frame's records follow after the event
+#: loop has had a turn (clicks, timers), and the frame ends with one update of the views.
+SLICE_S = 0.004
 #: The running job's elapsed time and the table's running row refresh this often.
 TICK_MS = 1000
 
@@ -103,6 +108,8 @@ class QueueMirror(QObject):
             named.update(id(exp) for r in self._backlog if type(r) is qc.RemovedRange for exp in r.jobs)
             self._seen = {id(exp): _rank(s) for exp, s in zip(jobs, statuses, strict=True) if id(exp) in named}
         self._first_batch_left = len(self._backlog)
+        self._frame_left = 0  # records of the current frame not applied yet
+        self._continuation_posted = False
         self._listener: RowListener | None = None
         self._state_changed = False
         self._last_failure: Experiment | None = None
@@ -176,41 +183,63 @@ class QueueMirror(QObject):
         self.clock.stop()
         self._sub.close()
         self._backlog.clear()
+        self._frame_left = 0
         self.result_texts.shutdown()
 
     # ----------------------------------------------------------------- draining the stream
+    # A frame takes the records that arrived, applies them in slices of SLICE_S (the event loop runs
+    # in between), then ends with one update of the views: the model inserts its new rows and
+    # repaints the changed ones, the status bar and the controls refresh. Records that arrive
+    # meanwhile wait for the next frame.
     def sync(self) -> None:
         """Apply everything that has arrived, now (after the user's own command, for an instant answer)."""
-        self._drain(budget_s=None)
+        if self._closed:
+            return
+        self._backlog.extend(self._sub.take())
+        self._frame_left = len(self._backlog)
+        self._apply_slice(budget_s=None)
 
     def _on_ready(self) -> None:
         if self._closed or self._frame.isActive():
             return  # the running frame timer takes them
-        self._drain(budget_s=SLICE_S)  # the first change after a quiet spell shows at once
+        self._on_frame()  # the first change after a quiet spell shows at once
         if not self._closed:
             self._frame.start()
 
     def _on_frame(self) -> None:
-        if not self._drain(budget_s=SLICE_S):
-            self._frame.stop()
-
-    def _drain(self, budget_s: float | None) -> bool:
-        """Apply waiting records for at most ``budget_s``; True if any were waiting."""
         if self._closed:
-            return False
+            return
+        if self._frame_left:
+            return  # the previous frame's slices are still being applied
+        self._backlog.extend(self._sub.take())
+        if not self._backlog:
+            self._frame.stop()
+            return
+        self._frame_left = len(self._backlog)
+        self._frame.setInterval(FLOOD_FRAME_MS if self._frame_left > FLOOD_RECORDS else FRAME_MS)
+        self._apply_slice(SLICE_S)
+
+    def _continue_frame(self) -> None:
+        self._continuation_posted = False
+        if not self._closed and self._frame_left:
+            self._apply_slice(SLICE_S)
+
+    def _apply_slice(self, budget_s: float | None) -> None:
+        """Apply the frame's records for at most ``budget_s``; end the frame when they are all applied."""
         backlog = self._backlog
-        backlog.extend(self._sub.take())
-        if not backlog:
-            return False
         deadline = None if budget_s is None else time.perf_counter() + budget_s
         listener = self._listener
         apply_state = self._apply
         done = 0
-        while backlog:
+        while self._frame_left:
             record = backlog.popleft()
+            self._frame_left -= 1
             if self._first_batch_left:
                 self._first_batch_left -= 1
-                if self._already_seen(record):
+                seen = self._already_seen(record)
+                if not self._first_batch_left:
+                    self._seen = {}
+                if seen:
                     if listener is not None:
                         listener.apply_record(record)
                     continue
@@ -220,12 +249,14 @@ class QueueMirror(QObject):
             done += 1
             if deadline is not None and not done % 64 and time.perf_counter() > deadline:
                 break
-        if self._first_batch_left == 0:
-            self._seen = {}
+        if self._frame_left:
+            if not self._continuation_posted:
+                self._continuation_posted = True
+                QTimer.singleShot(0, self._continue_frame)
+            return
         if listener is not None:
             listener.end_slice()
         self._announce()
-        return True
 
     def _already_seen(self, record: qc.Change) -> bool:
         """A record of the first batch that the snapshot's statuses already counted."""
