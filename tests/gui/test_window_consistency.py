@@ -22,8 +22,7 @@ from labqueue.notifications.email_message import notification_message
 def window(qtbot, manager, tmp_path, monkeypatch):
     redirect_settings(tmp_path)
     monkeypatch.delenv("IPYTHONDIR", raising=False)
-    w = MainWindow(manager)
-    qtbot.addWidget(w)
+    w = MainWindow(manager)  # not qtbot.addWidget: it would close it (and ask) before this fixture ends
     w.show()
     qtbot.waitExposed(w)
     yield w
@@ -72,6 +71,7 @@ def test_running_job_shows_one_elapsed_time_in_the_table_and_the_status_bar(qtbo
         assert cell and window.status_bar.job_label.text().endswith(f"  {cell}")
     finally:
         gate.open()
+        qtbot.waitUntil(lambda: manager.job_queue.running_job() is None)
 
 
 def test_cleared_counts_the_jobs_really_cleared(qtbot, window, manager):

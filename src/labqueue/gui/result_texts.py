@@ -30,6 +30,8 @@ __all__ = ["ResultTexts", "CellTexts", "PaneTexts", "PENDING", "HANG_S"]
 PENDING = "…"
 #: A repr that takes longer than this is reported as hanging; the next texts do not wait for it.
 HANG_S = 3.0
+#: The helper thread ends after this long without work (a new one starts when needed).
+IDLE_EXIT_S = 2.0
 
 _TOOLTIP_LIMIT = 3000  # a tooltip of megabytes (a big array's repr) would freeze the GUI
 _PLAIN_SCALARS = (int, float, bool, complex, type(None))
@@ -156,7 +158,8 @@ class ResultTexts(QObject):
         self._done: list = []
         self._current: tuple[tuple[str, int], Any, float] | None = None
         self._generation = 0
-        self._threads: list[threading.Thread] = []
+        self._threads: list[threading.Thread] = []  # every thread started and maybe still running
+        self._worker: threading.Thread | None = None  # the one that takes new tasks
         self._stopping = False
         self._delivered_signal.connect(self._deliver, Qt.QueuedConnection)
         self._watch = QTimer(self)
@@ -209,7 +212,7 @@ class ResultTexts(QObject):
             if self._stopping:
                 return
             self._tasks.append((key, obj, make))
-            if not any(t.is_alive() for t in self._threads[-1:]):
+            if self._worker is None:
                 self._start_thread()
             self._cond.notify()
         if not self._watch.isActive():
@@ -217,10 +220,11 @@ class ResultTexts(QObject):
 
     # ----------------------------------------------------------------- the helper thread
     def _start_thread(self) -> None:
-        """Start a helper thread for the current generation (under ``_cond``)."""
+        """Start the helper thread of the current generation (under ``_cond``)."""
         generation = self._generation
         thread = threading.Thread(target=self._work, args=(generation,), name="labqueue-result-texts", daemon=True)
         self._threads = [t for t in self._threads if t.is_alive()] + [thread]
+        self._worker = thread
         thread.start()
 
     def _work(self, generation: int) -> None:
@@ -228,7 +232,9 @@ class ResultTexts(QObject):
         while True:
             with cond:
                 while not self._tasks and generation == self._generation and not self._stopping:
-                    cond.wait()
+                    if not cond.wait(IDLE_EXIT_S) and not self._tasks and generation == self._generation:
+                        self._worker = None  # idle: end; the next request starts a new thread
+                        return
                 if generation != self._generation or self._stopping:
                     return
                 key, obj, make = self._tasks.popleft()
@@ -288,6 +294,7 @@ class ResultTexts(QObject):
             self._tasks.clear()
             self._cond.notify_all()
             threads, self._threads = self._threads, []
+            self._worker = None
         for thread in threads:
             thread.join(0.5)
 
