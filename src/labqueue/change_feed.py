@@ -45,6 +45,21 @@ class ChangeFeed(QObject):
         if first:
             self.ready_signal.emit()
 
+    def append_record(self, record: object) -> None:
+        """Transitional adapter: a ``queue_changes`` record as the tuple the table model expects."""
+        from labqueue import queue_changes as qc
+
+        if isinstance(record, qc.Inserted):
+            self.append(("inserted", record.index, record.job))
+        elif isinstance(record, qc.RemovedRange):
+            self.append(("removed_range", record.first, record.last))
+        elif isinstance(record, qc.StatusChanged):
+            self.append(("status_changed", record.index, record.status))
+        elif isinstance(record, qc.Moved):
+            self.append(("moved", record.src, record.dst))
+        elif isinstance(record, qc.Progress):
+            self.append(("progress", record.index, record.fraction, record.message))
+
     def take(self) -> list:
         """All changes since the last call, oldest first (the feed is then empty)."""
         with self._lock:

@@ -10,7 +10,6 @@ import enum
 import itertools
 import logging
 import os
-import reprlib
 import threading
 import time
 import traceback as _traceback
@@ -19,6 +18,8 @@ from concurrent.futures import CancelledError
 from typing import Any
 
 from labqueue import job_arguments
+from labqueue.safe_repr import func_name as _func_name
+from labqueue.safe_repr import safe_repr as _safe_repr
 
 __all__ = ["ExpStatus", "Experiment", "set_wait_hook"]
 
@@ -54,44 +55,30 @@ _state = threading.Lock()
 _wait_hook: Callable[[Experiment, float | None], bool | None] | None = None
 
 
+# The job running on this thread (set by the worker around the call), so that a job waiting for
+# itself, or for a job that can only start after it, fails at once instead of deadlocking.
+_current = threading.local()
+
+
+def current_job() -> Experiment | None:
+    """The Experiment whose function runs on this thread right now, or None."""
+    return getattr(_current, "job", None)
+
+
+def set_current_job(exp: Experiment | None) -> None:
+    """Executor side: mark ``exp`` as the job running on this thread (None when it returns)."""
+    _current.job = exp
+
+
 def set_wait_hook(hook: Callable[[Experiment, float | None], bool | None] | None) -> None:
     """Install (or with None remove) the function that waits for Experiments instead of blocking."""
     global _wait_hook
     _wait_hook = hook
 
 
-# The "full" text (tooltips, result pane, e-mails) is long but bounded: a job given a list of two
-# million points must not make every hover build a 20 MB string.
-_long_repr = reprlib.Repr()
-_long_repr.maxstring = _long_repr.maxother = 2000
-_long_repr.maxlist = _long_repr.maxtuple = _long_repr.maxdict = _long_repr.maxset = 100
-_long_repr.maxdeque = _long_repr.maxarray = 100
-_long_repr.maxlevel = 4
-
 # Job ids: unique per process (a random prefix) and cheap to make (a counter, formatted on demand).
 _ID_PREFIX = os.urandom(4).hex()
 _next_seq = itertools.count(1).__next__
-
-_short_repr = reprlib.Repr()
-_short_repr.maxstring = 40
-_short_repr.maxother = 40
-_short_repr.maxlist = _short_repr.maxtuple = _short_repr.maxdict = _short_repr.maxset = 5
-_short_repr.maxlevel = 2
-
-
-def _safe_repr(value: Any, full: bool = False) -> str:
-    """repr() that never raises: a broken ``__repr__`` must not break a queue or a table."""
-    try:
-        return (_long_repr if full else _short_repr).repr(value)
-    except Exception as exc:  # noqa: BLE001 - any user __repr__ may fail
-        return f"<{type(value).__name__} (repr failed: {type(exc).__name__})>"
-
-
-def _func_name(func: Callable) -> str:
-    name = getattr(func, "__qualname__", None) or getattr(func, "__name__", None)
-    if not isinstance(name, str):
-        return _safe_repr(func)
-    return name.rpartition("<locals>.")[2]  # a function defined in a function: just its name
 
 
 class Experiment:
@@ -121,6 +108,10 @@ class Experiment:
             kwargs = {}
         elif not isinstance(kwargs, Mapping):
             raise TypeError(f"kwargs must be a mapping (dict), got {type(kwargs).__name__}")
+        bad_keys = [k for k in kwargs if not isinstance(k, str)]
+        if bad_keys:
+            raise TypeError(f"kwargs keys must be argument names (str), got {_safe_repr(bad_keys[0])} "
+                            f"({type(bad_keys[0]).__name__})")
         self.func = func
         self.args = args
         self.kwargs = dict(kwargs)
@@ -210,8 +201,15 @@ class Experiment:
 
     # ----------------------------------------------------------------- future API
     def _wait(self, timeout: float | None) -> None:
+        if timeout is not None:
+            if isinstance(timeout, bool) or not isinstance(timeout, (int, float)):
+                raise TypeError(f"timeout must be a number of seconds or None, got {type(timeout).__name__}: "
+                                f"{_safe_repr(timeout)}")
+            if timeout != timeout:  # NaN
+                raise ValueError("timeout is NaN")
         if self._status in DONE_STATUSES:
             return
+        self._refuse_deadlock()
         hook = _wait_hook
         if hook is not None:
             handled = hook(self, timeout)
@@ -235,6 +233,19 @@ class Experiment:
                 return
             self._waiters.remove(waiter)
         raise TimeoutError(f"{self.call_text} did not finish within {timeout} s (status: {self._status.name})")
+
+    def _refuse_deadlock(self) -> None:
+        """RuntimeError if the calling job would wait for itself, or for a job that starts only after it."""
+        caller = current_job()
+        if caller is None:
+            return
+        if caller is self:
+            raise RuntimeError(f"{self.call_text} waits for its own result from inside the job; "
+                               "that would never return (return the value instead)")
+        if self._queue is not None and self._queue is caller._queue and self._status is ExpStatus.QUEUED:
+            raise RuntimeError(f"{caller.call_text} waits for {self.call_text}, which is queued behind it in the "
+                               "same queue and can only start after it returns; that would never return. Call the "
+                               "function directly inside the job instead.")
 
     def result(self, timeout: float | None = None) -> Any:
         """Wait for the job and return its result.
@@ -273,16 +284,18 @@ class Experiment:
         self._run_callbacks([fn])
 
     def cancel(self) -> bool:
-        """Remove the job if it is still queued. Returns True if it was cancelled."""
+        """Remove the job if it is still queued; True if it is now cancelled (also if it already was).
+
+        False if it is running or has finished, failed or been aborted (as ``Future.cancel()``).
+        """
         queue = self._queue
         if queue is not None:
-            return queue._cancel(self)
-        callbacks = self._finish_if_queued()
-        if callbacks is None:
-            queue = self._queue  # put() claimed it meanwhile: cancel it there
-            return queue._cancel(self) if queue is not None else False
-        self._run_callbacks(callbacks)
-        return True
+            queue.remove_jobs([self])
+        elif self._finish_if_queued():
+            self.run_done_callbacks()
+        elif self._queue is not None:  # put() claimed it meanwhile: cancel it there
+            self._queue.remove_jobs([self])
+        return self._status is ExpStatus.CANCELLED
 
     def update_arguments(self, *args: Any, **kwargs: Any) -> None:
         """Replace the arguments of this still QUEUED job (see :mod:`labqueue.job_arguments`).
@@ -302,56 +315,104 @@ class Experiment:
         """A new, queued Experiment making the same call (e.g. to re-run a failed job)."""
         return Experiment(self.func, self.args, self.kwargs)
 
-    # ----------------------------------------------------------------- transitions (used by the queue)
-    def _start(self) -> None:
+    # ----------------------------------------------------------------- executor side
+    # Used by whoever runs the job (ExperimentQueue and Worker), as concurrent.futures.Future's
+    # set_running_or_notify_cancel / set_result / set_exception. Setting an outcome records it and
+    # wakes the threads waiting in result(); the done callbacks run only when the executor calls
+    # run_done_callbacks(), so it can first release its own locks.
+    def set_owner(self, owner: object | None) -> None:
+        """Mark the job as held by ``owner`` (a queue), or released with None.
+
+        ``ValueError`` if it is not QUEUED, or already held by another owner.
+        """
         with _state:
+            if owner is None:
+                self._queue = None
+                return
+            if self._status is not ExpStatus.QUEUED:
+                raise ValueError(f"only QUEUED experiments can be put, {self.call_text} is "
+                                 f"{self._status.name}; put a copy: exp.copy()")
+            if self._queue is not None:
+                raise ValueError(f"{self.call_text} is already in a queue; put a copy: exp.copy()")
+            self._queue = owner
+
+    def set_running_or_notify_cancel(self) -> bool:
+        """QUEUED → RUNNING (True); False if the job was cancelled meanwhile."""
+        with _state:
+            if self._status is not ExpStatus.QUEUED:
+                return False
             self._status = ExpStatus.RUNNING
             self.started_at = time.time()
+        return True
 
-    def _finish(self, status: ExpStatus, result: Any = None,
-                exception: BaseException | None = None) -> list:
-        """Record the outcome; return the done callbacks, which the caller runs after unlocking."""
+    def set_result(self, result: Any) -> None:
+        """The job returned ``result``: FINISHED."""
+        self._set_outcome(ExpStatus.FINISHED, result, None)
+
+    def set_exception(self, exception: BaseException) -> None:
+        """The job raised ``exception``: FAILED (``result()`` re-raises it)."""
+        if not isinstance(exception, BaseException):
+            raise TypeError(f"set_exception() takes an exception, got {type(exception).__name__}")
+        self._set_outcome(ExpStatus.FAILED, None, exception)
+
+    def set_aborted(self, partial_result: Any = None) -> None:
+        """The job returned after an abort request: ABORTED, keeping what it returned (partial data)."""
+        self._set_outcome(ExpStatus.ABORTED, partial_result, None)
+
+    def set_cancelled(self) -> None:
+        """The job was removed before it ran: CANCELLED."""
+        self._set_outcome(ExpStatus.CANCELLED, None, None)
+
+    def run_done_callbacks(self) -> None:
+        """Run the done callbacks registered before the outcome was set (each once, in order).
+
+        A callback that raises anything, ``BaseException`` subclasses included, is logged at ERROR;
+        the other callbacks and the caller go on.
+        """
+        with _state:
+            if self._status not in DONE_STATUSES:
+                return
+            callbacks, self._callbacks = self._callbacks, None
+        if callbacks:
+            self._run_callbacks(callbacks)
+
+    def _set_outcome(self, status: ExpStatus, result: Any, exception: BaseException | None) -> None:
         tb = None
         if exception is not None:
-            tb = "".join(_traceback.format_exception(type(exception), exception, exception.__traceback__))
+            try:
+                tb = "".join(_traceback.format_exception(type(exception), exception, exception.__traceback__))
+            except BaseException as exc:  # noqa: BLE001 - a hostile __str__ must not lose the failure
+                tb = f"{type(exception).__name__}: <str() of the exception raised {type(exc).__name__}>\n"
         with _state:
             self._status = status
             self._result = result
             self._exception = exception
             self._traceback = tb
             self.finished_at = time.time()
-            callbacks, self._callbacks = self._callbacks, None
             waiters, self._waiters = self._waiters, None
         if waiters:
             for waiter in waiters:
                 waiter.release()
-        return callbacks or []
 
-    def _finish_if_queued(self) -> list | None:
-        """Cancel an Experiment that is in no queue; None if it was not (or no longer) cancellable.
+    def _finish_if_queued(self) -> bool:
+        """Cancel an Experiment that is in no queue; False if it was not (or no longer) cancellable.
 
         Checked and claimed in one hold of the state lock, so a concurrent ``put()`` (which claims
         the job under the same lock) either wins and the queue cancels it, or sees it CANCELLED.
         """
         with _state:
             if self._status is not ExpStatus.QUEUED or self._queue is not None:
-                return None
+                return False
             self._status = ExpStatus.CANCELLED
-        return self._finish(ExpStatus.CANCELLED)
-
-    def _claim_for(self, queue: object) -> None:
-        """Mark the job as held by ``queue`` (``put()``); ValueError if it cannot be."""
-        with _state:
-            if self._status is not ExpStatus.QUEUED:
-                raise ValueError(f"only QUEUED experiments can be put, {self.call_text} is "
-                                 f"{self._status.name}; put a copy: exp.copy()")
-            if self._queue is not None:
-                raise ValueError(f"{self.call_text} is already in a queue; put a copy: exp.copy()")
-            self._queue = queue
+        self.set_cancelled()
+        return True
 
     def _run_callbacks(self, callbacks: list) -> None:
         for fn in callbacks:
             try:
                 fn(self)
-            except Exception:
-                logger.exception("done callback %r of %s raised", fn, self.call_text)
+            except BaseException:  # noqa: BLE001 - a callback must not take down the worker or the process
+                try:
+                    logger.exception("done callback %s of %s raised", _safe_repr(fn), self.call_text)
+                except BaseException:  # noqa: BLE001, S110 - logging itself failed: nothing more to do
+                    pass

@@ -46,11 +46,11 @@ def update_arguments(exp: Experiment, args: tuple, kwargs: dict[str, Any]) -> No
                 raise ValueError(f"{exp.call_text} is {exp.status.name}: only queued jobs can be changed")
             exp._set_arguments(args, kwargs)
             return
-        with queue.changed:
+        with queue:
             if exp._queue is not queue:
                 continue  # removed or cancelled meanwhile: look again
             if exp.status is not ExpStatus.QUEUED:
                 raise ValueError(f"{exp.call_text} is {exp.status.name}: only queued jobs can be changed")
             exp._set_arguments(args, kwargs)
-            queue._job_updated(exp)
+            queue.publish_job_updated(exp)
             return

@@ -6,16 +6,19 @@
 from __future__ import annotations
 
 import atexit
+import contextlib
 import datetime as dt
 import functools
 import logging
+import os
 import queue
+import sys
 import threading
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from qtpy.QtCore import QObject, Signal
+from qtpy.QtCore import QObject, Qt, Signal
 
 from labqueue.checkpoints import CheckpointGate
 from labqueue.duration_stats import DurationStats
@@ -64,6 +67,9 @@ class Manager(QObject):
                  parent: QObject | None = None, *, history_file: str | Path | None = None,
                  history_limit: int | None = None):
         super().__init__(parent)
+        if not isinstance(pause_on_failure, bool):
+            raise TypeError(f"pause_on_failure must be True or False, got {type(pause_on_failure).__name__}: "
+                            f"{pause_on_failure!r}")
         # Checked before anything is set up, so a bad argument leaves no thread, handler or file behind.
         notification_settings = NotificationSettings().replace(
             notify_address=notify_address, email_level=email_handler_level, log_file_dir=log_file_dir,
@@ -72,10 +78,9 @@ class Manager(QObject):
         self.job_queue.history_limit = history_limit  # ValueError before anything starts
         self.result_queue: queue.Queue = queue.Queue()
         self.abort = threading.Event()
-        self._abort_events: list[threading.Event] = [self.abort]
-        self.worker = Worker(self.job_queue, self.result_queue, self._abort_events)
+        self.worker = Worker(self.job_queue, self.result_queue, (self.abort,))
         self.worker.pause_on_failure = pause_on_failure
-        self.worker.add_running_listener(self.running_changed_signal.emit)
+        self.job_queue.pause_changed_signal.connect(self._on_pause_changed, Qt.DirectConnection)
         self.running = self.worker.running
         self._setup_operator_features()
         #: Log files, e-mail and the job watchdog (see labqueue.notifications); a given dir turns files on.
@@ -125,8 +130,7 @@ class Manager(QObject):
         self.worker.done_hooks += [lambda exp, status: self.durations.record_job(exp), self._loop.job_done]
         self._checkpoints = CheckpointGate()
         self._checkpoints.listeners.append(self.checkpoint_signal.emit)
-        # Anything that sets `running` (resume_worker, a timed start, a script) opens the gate.
-        self.worker.add_running_listener(lambda is_set: self._checkpoints.release() if is_set else None)
+        # resume_worker() and abort_job() open the gate (see CheckpointGate).
         self._scheduled_start = ScheduledStart(self._timed_resume)
 
     def _seed_durations_from_history(self) -> None:
@@ -137,6 +141,9 @@ class Manager(QObject):
             self.durations.seed(self.history.records(status=ExpStatus.FINISHED, limit=SEED_RECORDS))
         except Exception:  # noqa: BLE001 - a journal that cannot be read must not stop the Manager
             logger.warning("Could not read job durations from the journal.", exc_info=True)
+
+    def _on_pause_changed(self, paused: bool, _reason: str) -> None:
+        self.running_changed_signal.emit(not paused)
 
     def queue_eta(self) -> float | None:
         """Seconds until the queue is empty (running job's rest + queued jobs' expected durations).
@@ -229,27 +236,27 @@ class Manager(QObject):
         Does nothing when no job runs, or when ``job`` is given and is not the running one.
         Returns whether an abort was requested.
         """
-        with self.job_queue.changed:
+        with self.job_queue:
             running = self.job_queue.running_job()
             if running is None or (job is not None and job is not running):
                 return False
-            for event in self._abort_events:
+            for event in self.worker.abort_events:
                 event.set()
         self._checkpoints.release()  # a job waiting at a checkpoint goes on, sees the abort
         logger.warning("Abort requested: %s", running.call_text, extra={"experiment": running})
         return True
 
-    def clear_all_jobs(self) -> None:
-        """Cancel every queued job; the running job goes on."""
-        n = self.job_queue.qsize("queued")
-        self.job_queue.clear()
+    def clear_all_jobs(self) -> int:
+        """Cancel every queued job and return how many; the running job goes on."""
+        n = self.job_queue.clear()
         if n:
-            logger.info("Cleared %d queued job(s).", n)
+            logger.info("Cleared %d queued job%s.", n, "" if n == 1 else "s")
+        return n
 
     @property
     def abort_events(self) -> list[threading.Event]:
         """All abort events: ``abort`` and any registered ones. Assign a list to register more."""
-        return list(self._abort_events)
+        return list(self.worker.abort_events)
 
     @abort_events.setter
     def abort_events(self, events: Iterable[threading.Event]) -> None:
@@ -257,8 +264,8 @@ class Manager(QObject):
         for event in events:
             if not all(callable(getattr(event, m, None)) for m in ("set", "clear", "is_set")):
                 raise TypeError(f"abort events need set(), clear() and is_set(); got {type(event).__name__}")
-        with self.job_queue.changed:
-            self._abort_events[:] = [self.abort] + [e for e in events if e is not self.abort]
+        with self.job_queue:  # not while abort_job() sets them
+            self.worker.abort_events = (self.abort, *(e for e in events if e is not self.abort))
 
     # ----------------------------------------------------------------- saved queues (journal, issue 11)
     def save_queue(self, path: str | Path) -> int:
@@ -360,6 +367,7 @@ class Manager(QObject):
                 self.history.flush(1.0)  # the process may be killed next: keep what is known
                 return False
         _live_managers.discard(self)
+        self.worker.restore_pause_after_stop()
         self.job_queue.close()  # anything a paused drain left behind; no new jobs after this
         self.history.close()  # writes the last batch and marks the session ended
         # After the worker's last job events are logged and mailed.
@@ -369,8 +377,10 @@ class Manager(QObject):
     def __enter__(self) -> Manager:
         return self
 
-    def __exit__(self, *exc_info: Any) -> None:
-        self.shutdown(wait=True)
+    def __exit__(self, exc_type: type[BaseException] | None, *_: Any) -> None:
+        """Like ``with ThreadPoolExecutor()``: the queued jobs run to the end (until a pause), then the
+        thread is joined. Left by an exception, the queued jobs are cancelled instead."""
+        self.shutdown(wait=True, cancel_pending=exc_type is not None)
 
     def __repr__(self) -> str:
         q = self.job_queue
@@ -389,9 +399,27 @@ def _join_at_exit() -> None:
     """At interpreter exit, let queued jobs finish (like ThreadPoolExecutor), then join."""
     for manager in list(_live_managers):
         pending = manager.job_queue.qsize("queued") + manager.job_queue.qsize("running")
-        if pending and manager.running.is_set() and not manager.is_shut_down:
-            logger.warning("Waiting for %d job(s) to finish before exit (Ctrl+C cancels them).", pending)
         try:
+            if pending and manager.running.is_set() and not manager.is_shut_down:
+                logger.warning("Waiting for %d job%s to finish before exit (Ctrl+C cancels them).",
+                               pending, "" if pending == 1 else "s")
             manager.shutdown(wait=True, cancel_pending=False)
         except KeyboardInterrupt:
-            manager.shutdown(wait=True, abort=True)
+            _interrupted_at_exit()
+
+
+def _interrupted_at_exit() -> None:
+    """Ctrl+C while exit waits for jobs: abort the running one, cancel the rest, exit with 130.
+
+    The exit status must say the script did not finish, so ``sweep.py && analyse.py`` stops.
+    """
+    logger.warning("Interrupted: aborting the running job and cancelling the queued ones.")
+    for other in list(_live_managers):
+        other.shutdown(wait=False, abort=True)
+    for other in list(_live_managers):
+        other.join(timeout=10)
+    logging.shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    os._exit(130)

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
+import inspect
 import logging
 import queue
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from qtpy.QtCore import QObject, QThread
 
-from labqueue.experiment import Experiment, ExpStatus
+from labqueue.experiment import Experiment, ExpStatus, set_current_job
 from labqueue.experiment_queue import ExperimentQueue
 
 __all__ = ["Worker", "WorkerThread"]
@@ -17,59 +20,47 @@ __all__ = ["Worker", "WorkerThread"]
 logger = logging.getLogger("labqueue")
 
 
-class _WakingEvent(threading.Event):
-    """A ``threading.Event`` that calls ``on_change(is_set)`` after ``set()`` and ``clear()``.
-
-    The worker sleeps on the queue's condition; whoever sets ``running`` must wake it up.
-    """
-
-    def __init__(self, on_change: Callable[[bool], None]):
-        super().__init__()
-        self._on_change = on_change
-
-    def set(self) -> None:
-        super().set()
-        self._on_change(True)
-
-    def clear(self) -> None:
-        super().clear()
-        self._on_change(False)
-
-
 class Worker(QObject):
     """Takes jobs from ``job_q`` and runs them; non-None results go to ``result_q``.
 
     ``running`` is a ``threading.Event``: set = jobs may start, cleared = pause before the next
-    job. A job that returns while any of ``abort_events`` is set ends ABORTED.
+    job. A job that returns while any of ``abort_events`` is set ends ABORTED. The worker sleeps
+    without polling: on an event of its own while idle (the queue wakes it when work arrives),
+    on ``running`` itself while paused (so ``running.set()`` from anywhere resumes it).
     """
 
-    def __init__(self, job_q: ExperimentQueue, result_q: queue.Queue, abort_events: list[threading.Event]):
+    def __init__(self, job_q: ExperimentQueue, result_q: queue.Queue, abort_events: Iterable[threading.Event]):
         super().__init__()
         self.job_q = job_q
         self.result_q = result_q
-        self.abort_events = abort_events
+        #: The abort events, replaced whole (never mutated) when the Manager registers more.
+        self.abort_events: tuple[threading.Event, ...] = tuple(abort_events)
         #: Pause after a FAILED job, so the next steps of a broken measurement do not run.
         self.pause_on_failure = False
-        self._running_listeners: list[Callable[[bool], None]] = []
-        self.running = _WakingEvent(self._running_changed)
+        self.running = threading.Event()
         self.running.set()
+        self._wake = threading.Event()
+        self._sleeping = False
         self._stop = False
         self._drain = False
+        self._set_running_to_stop = False
         self._thread_id: int | None = None
         self._in_job = False
         #: ``fn(exp, status)`` called under the queue lock right after a job is done, before the
         #: next one starts (loop mode, duration statistics). Keep them short; they must not raise.
         self.done_hooks: list[Callable[[Experiment, ExpStatus], None]] = []
+        job_q.on_work = self._on_work
 
-    def add_running_listener(self, fn: Callable[[bool], None]) -> None:
-        """Call ``fn(is_set)`` whenever ``running`` is set or cleared (from that thread)."""
-        self._running_listeners.append(fn)
+    def _on_work(self) -> None:
+        """Under the queue lock: a job may be startable now; wake the worker if it sleeps."""
+        if self._sleeping:
+            self._sleeping = False
+            self._wake.set()
 
-    def _running_changed(self, is_set: bool) -> None:
-        with self.job_q.changed:
-            self.job_q.changed.notify_all()
-        for fn in self._running_listeners:
-            fn(is_set)
+    def wake(self) -> None:
+        """Make a sleeping worker look at the queue again (after ``running`` was set, say)."""
+        with self.job_q:
+            self._on_work()
 
     def in_worker_thread(self) -> bool:
         """True when called on the worker's thread (inside a job or a done callback)."""
@@ -80,13 +71,24 @@ class Worker(QObject):
         return self._in_job and threading.get_ident() == self._thread_id
 
     def stop(self, drain: bool = False) -> None:
-        """Ask the loop to end after the current job (``drain``: once nothing is queued)."""
-        with self.job_q.changed:
-            if drain:
+        """Ask the loop to end after the current job (``drain``: once nothing is queued or it is paused)."""
+        with self.job_q:
+            if drain and self.running.is_set():
                 self._drain = True
             else:
                 self._stop = True
-            self.job_q.changed.notify_all()
+            self._on_work()
+        if not self.running.is_set():
+            # A paused worker sleeps on ``running``: set it so the loop sees the stop. The Manager
+            # clears it again once the thread has ended (restore_pause_after_stop).
+            self._set_running_to_stop = True
+            self.running.set()
+
+    def restore_pause_after_stop(self) -> None:
+        """After the thread ended: clear ``running`` again if :meth:`stop` set it to wake the loop."""
+        if self._set_running_to_stop:
+            self._set_running_to_stop = False
+            self.running.clear()
 
     def _should_stop(self) -> bool:
         return self._stop or (self._drain and (not self.job_q.qsize("queued") or not self.running.is_set()))
@@ -103,62 +105,93 @@ class Worker(QObject):
         return exp
 
     def process(self) -> None:
-        """Run jobs until ``stop()``; waits on a condition, never polls.
-
-        Finishing one job and starting the next share one hold of the queue lock, so a burst of
-        short jobs costs one lock round trip per job.
-        """
+        """Run jobs until ``stop()``. Never lets an exception escape (fatal in a QThread under PyQt)."""
         self._thread_id = threading.get_ident()
-        cond = self.job_q.changed
-        exp = None
-        while True:
-            if exp is None:
-                with cond:
-                    exp = self._take_next()
-                    while exp is None and not self._should_stop():
-                        cond.wait()
-                        exp = self._take_next()
+        try:
+            exp = None
+            while True:
                 if exp is None:
-                    break
-            exp = self._run(exp)
-        self._thread_id = None
+                    exp = self._next_or_sleep()
+                    if exp is None:
+                        break
+                exp = self._run(exp)
+        except BaseException:  # noqa: BLE001 - a bug here must not abort the process
+            logger.critical("The worker loop stopped after an internal error; no more jobs will run.",
+                            exc_info=True)
+        finally:
+            self._thread_id = None
+
+    def _next_or_sleep(self) -> Experiment | None:
+        """The next job to run, sleeping until there is one; None when the loop should end."""
+        q = self.job_q
+        while True:
+            self._wake.clear()
+            with q:
+                if self._should_stop():
+                    return None
+                paused = not self.running.is_set()
+                if paused:
+                    q.set_paused(True)  # also when someone cleared ``running`` directly
+                else:
+                    exp = self._take_next()
+                    if exp is not None:
+                        return exp
+                    self._sleeping = True
+            if paused:
+                self.running.wait()
+                if not self._should_stop():
+                    q.set_paused(False)
+            else:
+                self._wake.wait()
 
     def _run(self, exp: Experiment) -> Experiment | None:
         """Run ``exp``, record its outcome, and return the next job if it could start at once.
 
-        Job events are logged from the queue's change stream (labqueue.notifications), not here.
+        Finishing one job and starting the next share one hold of the queue lock, so a burst of
+        short jobs costs one lock round trip per job. Job events are logged from the queue's change
+        stream (labqueue.notifications), not here.
         """
         failure: BaseException | None = None
         result = None
         self._in_job = True
+        set_current_job(exp)
         try:
-            result = exp.func(*exp.args, **exp.kwargs)
+            result = _call(exp)
         except BaseException as exc:  # noqa: BLE001 - any failure of a job is recorded, the worker lives on
             failure = exc
         finally:
             self._in_job = False
+            set_current_job(None)
         if failure is None and result is not None:
             self.result_q.put(result)  # before the job is done: result() and result_q agree
-        with self.job_q.changed:
+        q = self.job_q
+        with q:
             aborted = False
             for event in self.abort_events:
                 if event.is_set():
                     aborted = True
                     event.clear()
             if failure is not None:
+                status, value = ExpStatus.FAILED, failure
                 if self.pause_on_failure:
                     self.running.clear()
-                    self.job_q.set_paused(True, f"{exp.call_text} failed")
-                status, value = ExpStatus.FAILED, failure
+                    q.set_paused(True, f"{exp.call_text} failed")
             else:
                 status, value = (ExpStatus.ABORTED if aborted else ExpStatus.FINISHED), result
-            _, callbacks = self.job_q._finish_running(status, value)
+            q.job_done(status, value, run_callbacks=False)
             for hook in self.done_hooks:
                 hook(exp, status)
             nxt = self._take_next()
-        if callbacks:
-            exp._run_callbacks(callbacks)
+        exp.run_done_callbacks()
         return nxt
+
+
+def _call(exp: Experiment) -> Any:
+    """Call the job's function; a coroutine (``async def``) is run to completion here."""
+    result = exp.func(*exp.args, **exp.kwargs)
+    if inspect.iscoroutine(result):
+        result = asyncio.run(result)
+    return result
 
 
 class WorkerThread(QThread):
