@@ -126,7 +126,8 @@ class ExperimentQueue(QObject):
         with self:
             sub = qc.Subscription()
             self._subscriptions = tuple(s for s in self._subscriptions if not s.closed) + (sub,)
-            return qc.QueueSnapshot(list(self._items), self._paused), sub
+            jobs = list(self._items)
+            return qc.QueueSnapshot(jobs, self._paused, [exp.status for exp in jobs]), sub
 
     def change_feed(self) -> ChangeFeed:
         """Transitional: the old tuple feed of the table model, fed from the stream (see ChangeFeed)."""

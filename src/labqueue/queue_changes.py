@@ -103,10 +103,13 @@ Change = Inserted | RemovedRange | StatusChanged | Moved | Progress | JobUpdated
 
 
 class QueueSnapshot(NamedTuple):
-    """What a new subscriber starts from: every job in order, and whether the queue is paused."""
+    """What a new subscriber starts from: every job in order, whether the queue is paused, and each
+    job's status as it was at that moment (read in the same lock hold: a job's live ``status`` may
+    already be ahead, its record then waits in the subscription)."""
 
     jobs: list[Experiment]
     paused: bool
+    statuses: list[ExpStatus] | None = None
 
 
 class Subscription(QObject):

@@ -82,7 +82,7 @@ class QueueMirror(QObject):
         jobs = snapshot.jobs
         # Read each status once. A status read now may already be ahead of the snapshot: the records
         # of those changes are in the first take() below, and _first_batch skips them.
-        statuses = [exp.status for exp in jobs]
+        statuses = snapshot.statuses
         self._initial_rows: list[Experiment] | None = jobs
         self._counts = dict.fromkeys(_COUNTED, 0)
         self._queued = 0
