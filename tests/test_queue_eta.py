@@ -8,7 +8,7 @@ from types import SimpleNamespace
 import pytest
 
 from labqueue.duration_stats import DurationStats, func_key
-from labqueue.manager import ExpStatus
+from labqueue.manager import Experiment, ExpStatus
 
 
 def scan(n=1):
@@ -162,3 +162,13 @@ def test_durations_are_seeded_from_the_journal_of_an_earlier_session(make_manage
 
 def test_a_manager_without_journal_starts_with_no_durations(manager):
     assert len(manager.durations) == 0
+
+
+def test_expected_start_of_one_job_agrees_with_the_whole_schedule(manager):
+    manager.pause_worker()
+    manager.durations.record(func_key(scan), 30)
+    jobs = [manager.queued_exec(scan)(), manager.queued_exec(unknown)(), manager.queued_exec(scan)()]
+    starts = manager.eta.expected_starts(delay=5)
+    for job in jobs:
+        assert manager.eta.expected_start(job, delay=5) == starts[job.job_id]
+    assert manager.eta.expected_start(Experiment(scan)) is None  # not in this queue

@@ -24,9 +24,26 @@ __all__ = ["DurationStats", "func_key", "KEEP"]
 KEEP = 50
 
 
+_key_cache: dict[Callable, str] = {}
+_KEY_CACHE_MAX = 4096
+
+
 def func_key(func: Callable) -> str:
-    """``"module:qualname"`` of ``func``: the journal's name for it (``JobRecord.func``)."""
-    return func_name(func)
+    """``"module:qualname"`` of ``func``: the journal's name for it (``JobRecord.func``).
+
+    Cached per function: the worker asks for every job it finishes.
+    """
+    try:
+        return _key_cache[func]
+    except KeyError:
+        pass
+    except TypeError:  # an unhashable callable
+        return func_name(func)
+    key = func_name(func)
+    if len(_key_cache) >= _KEY_CACHE_MAX:
+        _key_cache.clear()
+    _key_cache[func] = key
+    return key
 
 
 class DurationStats:

@@ -51,9 +51,26 @@ class QueueEta:
             start = q.qsize("history")
             return q.queue[start:]
 
-    def remaining(self, exp: Experiment, now: float | None = None) -> float | None:
-        """Seconds ``exp`` still needs (all of its expected duration if it has not started)."""
-        if exp.status is ExpStatus.RUNNING and exp.started_at is not None:
+    def remaining(self, exp: Experiment, now: float | None = None,
+                  memo: dict[object, float | None] | None = None) -> float | None:
+        """Seconds ``exp`` still needs (all of its expected duration if it has not started).
+
+        ``memo`` (function -> expected duration) saves looking the same function up again when
+        thousands of queued jobs call it.
+        """
+        status = exp.status
+        if status is ExpStatus.QUEUED:
+            if memo is None:
+                return self.durations.expected_for(exp)
+            func = exp.func
+            try:
+                return memo[func]
+            except KeyError:
+                expected = memo[func] = self.durations.expected_for(exp)
+                return expected
+            except TypeError:  # an unhashable callable
+                return self.durations.expected_for(exp)
+        if status is ExpStatus.RUNNING and exp.started_at is not None:
             now = self.clock() if now is None else now
             elapsed = max(now - exp.started_at, 0.0)
             fraction = exp.progress
@@ -61,8 +78,6 @@ class QueueEta:
                 return elapsed * (1.0 - fraction) / fraction
             expected = self.durations.expected_for(exp)
             return None if expected is None else max(expected - elapsed, 0.0)
-        if exp.status is ExpStatus.QUEUED:
-            return self.durations.expected_for(exp)
         return 0.0
 
     def seconds_left(self) -> float | None:
@@ -74,28 +89,73 @@ class QueueEta:
         jobs = self._pending_jobs()
         if not jobs:
             return Estimate(0.0, 0)
-        now = self.clock()
-        left = [self.remaining(exp, now) for exp in jobs]
-        known = [r for r in left if r is not None]
-        return Estimate(float(sum(known)) if known else None, len(left) - len(known))
+        now, memo = self.clock(), {}
+        total, n_known, n_unknown = 0.0, 0, 0
+        queued = ExpStatus.QUEUED
+        remaining = self.remaining
+        for exp in jobs:  # 100,000 queued jobs: keep this loop lean
+            if exp.status is queued:
+                try:
+                    seconds = memo[exp.func]
+                except (KeyError, TypeError):
+                    seconds = remaining(exp, now, memo)
+            else:
+                seconds = remaining(exp, now)
+            if seconds is None:
+                n_unknown += 1
+            else:
+                total += seconds
+                n_known += 1
+        return Estimate(total if n_known else None, n_unknown)
 
     def expected_starts(self, delay: float = 0.0) -> dict[str, ExpectedStart]:
         """``job_id`` -> :class:`ExpectedStart` of every queued job, if the queue starts in ``delay`` s.
 
         ``delay`` is the wait before queued jobs may start (a timed start); the running job goes on.
         """
-        now = self.clock()
+        now, memo = self.clock(), {}
         offset = 0.0
         exact = True
         starts: dict[str, ExpectedStart] = {}
+        queued = ExpStatus.QUEUED
+        remaining = self.remaining
         for exp in self._pending_jobs():
-            if exp.status is ExpStatus.QUEUED:
+            if exp.status is queued:
                 if not starts:  # the first queued job: the running one must end and the delay pass
                     offset = max(offset, delay)
                 starts[exp.job_id] = ExpectedStart(offset, exact)
-            seconds = self.remaining(exp, now)
+                try:
+                    seconds = memo[exp.func]
+                except (KeyError, TypeError):
+                    seconds = remaining(exp, now, memo)
+            else:
+                seconds = remaining(exp, now)
             if seconds is None:
                 exact = False
             else:
                 offset += seconds
         return starts
+
+    def expected_start(self, job: Experiment, delay: float = 0.0) -> ExpectedStart | None:
+        """:class:`ExpectedStart` of the queued ``job`` alone (None if it is not queued here)."""
+        now, memo = self.clock(), {}
+        offset, exact, first = 0.0, True, True
+        queued = ExpStatus.QUEUED
+        remaining = self.remaining
+        for exp in self._pending_jobs():
+            if exp.status is queued:
+                if first:
+                    offset, first = max(offset, delay), False
+                if exp is job:
+                    return ExpectedStart(offset, exact)
+                try:
+                    seconds = memo[exp.func]
+                except (KeyError, TypeError):
+                    seconds = remaining(exp, now, memo)
+            else:
+                seconds = remaining(exp, now)
+            if seconds is None:
+                exact = False
+            else:
+                offset += seconds
+        return None

@@ -414,3 +414,25 @@ def test_move_by_one_moves_separate_blocks_each_one_place(manager):
     assert move("bce", down=True) and order() == "adfbce"  # e is at the bottom already: it stays
     assert not move("adf", down=False) and order() == "adfbce"  # already on top: the block stays
     assert move("ce", down=False) and order() == "adfceb"  # a block moves as one
+
+
+def test_with_a_long_queue_the_estimate_is_recomputed_only_now_and_then(qtbot, window, manager, monkeypatch):
+    from labqueue.gui.operator import eta_status
+
+    manager.pause_worker()
+    manager.durations.record(func_key(scan), 60)
+    for i in range(5):
+        manager.queued_exec(scan)(i)
+    label = window.operator.eta_label
+    qtbot.waitUntil(lambda: label.mirror.queued == 5, timeout=3000)
+    monkeypatch.setattr(eta_status, "BIG_QUEUE", 3)
+    calls = []
+    estimate = manager.eta.estimate
+    monkeypatch.setattr(manager.eta, "estimate", lambda: calls.append(1) or estimate())
+    label._last = None
+    label.refresh()
+    label.refresh()
+    assert len(calls) == 1 and label.text().startswith("≈ 5 min left")
+    monkeypatch.setattr(eta_status, "BIG_QUEUE", 1000)  # a short queue: every refresh is exact
+    label.refresh()
+    assert len(calls) == 2

@@ -17,6 +17,11 @@ from labqueue.manager import Manager
 
 __all__ = ["EtaStatusLabel", "span_text", "clock_at_text", "eta_text"]
 
+#: Above this many queued jobs the full estimate (a pass over every job) runs only every
+#: BIG_QUEUE_EVERY_S seconds; in between the label counts down (~25 ms per 100,000 jobs saved a second).
+BIG_QUEUE = 2000
+BIG_QUEUE_EVERY_S = 10.0
+
 
 def span_text(seconds: float) -> str:
     """``45 s``, ``12 min``, ``1 h 20 min`` (rounded to what a person plans with)."""
@@ -92,14 +97,25 @@ class EtaStatusLabel(QLabel):
         self._timer.setInterval(1000)
         self._timer.timeout.connect(self.refresh)
         self._timer.start()
+        self._last: tuple[float, float | None, int] | None = None  # (when, seconds, unknown) of a full estimate
         self.refresh()
+
+    def _estimate(self) -> tuple[float | None, int]:
+        """The estimate; with a long queue, recomputed only every BIG_QUEUE_EVERY_S and counted down between."""
+        now = time.time()
+        last = self._last
+        if last is not None and self.mirror.queued > BIG_QUEUE and now - last[0] < BIG_QUEUE_EVERY_S:
+            seconds = None if last[1] is None else max(last[1] - (now - last[0]), 0.0)
+            return seconds, last[2]
+        estimate = self.manager.eta.estimate()
+        self._last = (now, estimate.seconds, estimate.unknown)
+        return estimate.seconds, estimate.unknown
 
     def refresh(self) -> None:
         m, mirror = self.manager, self.mirror
         busy = bool(mirror.queued or mirror.running_job is not None)
-        estimate = m.eta.estimate() if busy else None
-        text = eta_text(estimate.seconds if busy else 0.0, busy, mirror.paused, m.resume_at,
-                        unknown=estimate.unknown if busy else 0)
+        seconds, unknown = self._estimate() if busy else (0.0, 0)
+        text = eta_text(seconds, busy, mirror.paused, m.resume_at, unknown=unknown)
         if text != self.text():
             self.setText(text)
         self.setVisible(bool(text))

@@ -12,7 +12,7 @@ import time
 from qtpy.QtCore import QEvent, QObject, Qt
 from qtpy.QtWidgets import QTableView, QToolTip
 
-from labqueue.experiment import ExpStatus
+from labqueue.experiment import Experiment, ExpStatus
 from labqueue.gui.job_table_model import EXPERIMENT_ROLE
 from labqueue.gui.operator.eta_status import clock_at_text, span_text
 from labqueue.gui.queue_mirror import QueueMirror
@@ -21,12 +21,12 @@ from labqueue.manager import Manager
 __all__ = ["ExpectedStartTooltips", "expected_start_line"]
 
 
-def expected_start_line(manager: Manager, job_id: str, paused: bool, now: float | None = None) -> str:
-    """One line for the tooltip of the queued job ``job_id`` (empty if it is not queued)."""
+def expected_start_line(manager: Manager, job: Experiment, paused: bool, now: float | None = None) -> str:
+    """One line for the tooltip of the queued ``job`` (empty if it is not queued)."""
     now = time.time() if now is None else now
     resume_at = manager.resume_at
     delay = max(resume_at.timestamp() - now, 0.0) if resume_at is not None else 0.0
-    start = manager.eta.expected_starts(delay=delay).get(job_id)
+    start = manager.eta.expected_start(job, delay=delay)
     if start is None:
         return ""
     now_dt = dt.datetime.fromtimestamp(now)
@@ -56,7 +56,7 @@ class ExpectedStartTooltips(QObject):
         exp = index.data(EXPERIMENT_ROLE) if index.isValid() else None
         if exp is None or exp.status is not ExpStatus.QUEUED:
             return False
-        line = expected_start_line(self.manager, exp.job_id, self.mirror.paused)
+        line = expected_start_line(self.manager, exp, self.mirror.paused)
         if not line:
             return False
         tip = index.data(Qt.ToolTipRole) or index.data()
