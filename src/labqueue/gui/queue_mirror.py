@@ -40,13 +40,6 @@ SLICE_S = 0.004
 TICK_MS = 1000
 
 _COUNTED = (ExpStatus.FINISHED, ExpStatus.FAILED, ExpStatus.ABORTED)
-# How far along its life a status is: a record that does not go beyond what the mirror saw when it
-# was made (the snapshot's jobs are read after subscribing) must not be counted twice.
-_RANK = {ExpStatus.QUEUED: 0, ExpStatus.RUNNING: 1}
-
-
-def _rank(status: ExpStatus) -> int:
-    return _RANK.get(status, 2)
 
 
 class RowListener(Protocol):
@@ -80,9 +73,9 @@ class QueueMirror(QObject):
         snapshot, self._sub = job_queue.subscribe()
         self._sub.ready_signal.connect(self._on_ready, Qt.QueuedConnection)
         jobs = snapshot.jobs
-        # Read each status once. A status read now may already be ahead of the snapshot: the records
-        # of those changes are in the first take() below, and _first_batch skips them.
-        statuses = snapshot.statuses
+        # The statuses as they were when the snapshot was taken (a job's live status may be ahead:
+        # its records wait in the subscription, so counting from them counts each change once).
+        statuses = snapshot.statuses if snapshot.statuses is not None else [exp.status for exp in jobs]
         self._initial_rows: list[Experiment] | None = jobs
         self._counts = dict.fromkeys(_COUNTED, 0)
         self._queued = 0
@@ -102,12 +95,6 @@ class QueueMirror(QObject):
         if self._running is not None:
             self._progress = (self._running.progress, self._running.progress_message)
         self._backlog: collections.deque[qc.Change] = collections.deque(self._sub.take())
-        self._seen: dict[int, int] = {}
-        if self._backlog:
-            named = {id(r.job) for r in self._backlog if isinstance(r, qc.StatusChanged)}
-            named.update(id(exp) for r in self._backlog if type(r) is qc.RemovedRange for exp in r.jobs)
-            self._seen = {id(exp): _rank(s) for exp, s in zip(jobs, statuses, strict=True) if id(exp) in named}
-        self._first_batch_left = len(self._backlog)
         self._frame_left = 0  # records of the current frame not applied yet
         self._continuation_posted = False
         self._listener: RowListener | None = None
@@ -234,15 +221,6 @@ class QueueMirror(QObject):
         while self._frame_left:
             record = backlog.popleft()
             self._frame_left -= 1
-            if self._first_batch_left:
-                self._first_batch_left -= 1
-                seen = self._already_seen(record)
-                if not self._first_batch_left:
-                    self._seen = {}
-                if seen:
-                    if listener is not None:
-                        listener.apply_record(record)
-                    continue
             apply_state(record)
             if listener is not None:
                 listener.apply_record(record)
@@ -257,22 +235,6 @@ class QueueMirror(QObject):
         if listener is not None:
             listener.end_slice()
         self._announce()
-
-    def _already_seen(self, record: qc.Change) -> bool:
-        """A record of the first batch that the snapshot's statuses already counted."""
-        seen = self._seen
-        if isinstance(record, qc.StatusChanged):
-            rank = seen.get(id(record.job))
-            if rank is not None and _rank(record.status) <= rank:
-                return True
-            return False
-        if type(record) is qc.RemovedRange and seen:
-            already = [exp for exp in record.jobs if seen.get(id(exp), 0) >= 2]
-            if already:  # read as CANCELLED already: only the others leave the queued count
-                self._queued -= len(record.jobs) - len(already)
-                self._state_changed = True
-                return True
-        return False
 
     def _apply(self, record: qc.Change) -> None:
         kind = type(record)
