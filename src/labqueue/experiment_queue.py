@@ -82,11 +82,15 @@ class ExperimentQueue(QObject):
 
     def connectNotify(self, signal: QMetaMethod) -> None:  # noqa: N802 - Qt's name
         name = bytes(signal.name()).decode()
-        self._listeners[name] = self._listeners.get(name, 0) + 1
+        if name.endswith("_signal"):  # not QObject's own (destroyed, objectNameChanged)
+            self._listeners[name] = self._listeners.get(name, 0) + 1
 
     def disconnectNotify(self, signal: QMetaMethod) -> None:  # noqa: N802 - Qt's name
         name = bytes(signal.name()).decode()
-        self._listeners[name] = self._listeners.get(name, 0) - 1
+        if name in self._listeners:
+            self._listeners[name] -= 1
+            if not self._listeners[name]:
+                del self._listeners[name]
 
     # ----------------------------------------------------------------- the lock and the inbox
     def __enter__(self) -> ExperimentQueue:
@@ -113,7 +117,8 @@ class ExperimentQueue(QObject):
         self._work_available()
 
     def _work_available(self) -> None:
-        self.changed.notify_all()
+        if self.changed._waiters:
+            self.changed.notify_all()
         if self.on_work is not None:
             self.on_work()
 
@@ -144,7 +149,7 @@ class ExperimentQueue(QObject):
             feed = ref()
             if feed is not None:
                 feed.append_record(record)
-        if self._listeners:
+        if self._listeners and (type(record) is not qc.StatusChanged or "status_changed_signal" in self._listeners):
             self._emit_signals(record)
 
     def _emit_signals(self, record: qc.Change) -> None:
@@ -307,8 +312,40 @@ class ExperimentQueue(QObject):
         self._publish(qc.StatusChanged(index, exp, exit_status, exp.finished_at))
         if self._history_limit is not None and self._n_history > self._history_limit:
             self._trim_history_locked(self._history_limit)
-        self.changed.notify_all()
+        if self.changed._waiters:
+            self.changed.notify_all()
         return exp
+
+    def finish_and_start_next(self, exit_status: ExpStatus, result: Any, abort_events: Sequence[threading.Event],
+                              between: Callable[[Experiment, ExpStatus], None] | None,
+                              may_start: Callable[[], bool]) -> tuple[Experiment, ExpStatus, Experiment | None]:
+        """Executor side: the worker's step between two jobs, in one hold of the lock.
+
+        Finishes the running job (a FINISHED one becomes ABORTED if any of ``abort_events`` is set;
+        all set ones are cleared), calls ``between(job, status)``, then starts the next queued job
+        if ``may_start()`` allows it (clearing abort events asked for meanwhile). Returns the
+        finished job, its status and the started job (or None). Done callbacks are the caller's.
+        """
+        lock = self._lock
+        lock.acquire()
+        try:
+            for event in abort_events:
+                if event.is_set():
+                    event.clear()
+                    if exit_status is ExpStatus.FINISHED:
+                        exit_status = ExpStatus.ABORTED
+            exp = self._finish_running(exit_status, result)
+            if between is not None:
+                between(exp, exit_status)
+            nxt = None
+            if self._n_history + self._n_running < len(self._items) and may_start():
+                for event in abort_events:  # an abort asked for between two jobs must not hit the next
+                    if event.is_set():
+                        event.clear()
+                nxt = self._start_next()
+            return exp, exit_status, nxt
+        finally:
+            lock.release()
 
     def report_progress(self, fraction: float, message: str = "") -> None:
         """Record progress (0..1) of the running job; publishes ``Progress``."""

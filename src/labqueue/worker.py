@@ -164,26 +164,26 @@ class Worker(QObject):
             set_current_job(None)
         if failure is None and result is not None:
             self.result_q.put(result)  # before the job is done: result() and result_q agree
-        q = self.job_q
-        with q:
-            aborted = False
-            for event in self.abort_events:
-                if event.is_set():
-                    aborted = True
-                    event.clear()
-            if failure is not None:
-                status, value = ExpStatus.FAILED, failure
-                if self.pause_on_failure:
-                    self.running.clear()
-                    q.set_paused(True, f"{exp.call_text} failed")
-            else:
-                status, value = (ExpStatus.ABORTED if aborted else ExpStatus.FINISHED), result
-            q.job_done(status, value, run_callbacks=False)
-            for hook in self.done_hooks:
-                hook(exp, status)
-            nxt = self._take_next()
+        if failure is not None:
+            status, value = ExpStatus.FAILED, failure
+        else:
+            status, value = ExpStatus.FINISHED, result
+        exp, status, nxt = self.job_q.finish_and_start_next(
+            status, value, self.abort_events, self._between_jobs, self._may_start_next)
         exp.run_done_callbacks()
         return nxt
+
+    def _between_jobs(self, exp: Experiment, status: ExpStatus) -> None:
+        """Under the queue lock, after ``exp`` is done and before the next job starts."""
+        if status is ExpStatus.FAILED and self.pause_on_failure:
+            self.running.clear()
+            self.job_q.set_paused(True, f"{exp.call_text} failed")
+        for hook in self.done_hooks:
+            hook(exp, status)
+
+    def _may_start_next(self) -> bool:
+        """Under the queue lock, with jobs queued: may the next one start now?"""
+        return self.running.is_set() and not self._stop
 
 
 def _call(exp: Experiment) -> Any:

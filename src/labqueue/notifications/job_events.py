@@ -33,6 +33,9 @@ _LEVELS = {ExpStatus.RUNNING: logging.INFO, ExpStatus.FINISHED: logging.INFO, Ex
 logger = logging.getLogger("labqueue")
 
 
+#: Seconds a burst of changes may gather before the event thread logs it (job events lag by at most this).
+BATCH_S = 0.05
+
 class JobEventLog:
     """Logs the job events of one queue from its change stream, on its own thread.
 
@@ -47,6 +50,8 @@ class JobEventLog:
         self._lock = threading.RLock()  # one drain at a time, so records keep the stream's order
         self._running: Experiment | None = None
         self._deferred_pause: PauseChanged | None = None
+        self._last_failed: Experiment | None = None  # the job whose failure was the last record
+        self._closing = threading.Event()
         self._thread = threading.Thread(target=self._run, name="labqueue-events", daemon=True)
         self._thread.start()
 
@@ -54,6 +59,9 @@ class JobEventLog:
         sub = self._subscription
         while True:
             sub.wait()
+            # Let a burst gather before draining it: one wake-up per batch, not one per job, so a
+            # stream of short jobs does not make this thread and the worker trade the GIL per job.
+            self._closing.wait(BATCH_S)
             self.flush()
             if sub.closed:
                 self.flush()
@@ -79,6 +87,7 @@ class JobEventLog:
 
     def close(self) -> None:
         """Log what is left (on this thread), end the thread and join it."""
+        self._closing.set()
         self._subscription.close()
         self.flush()
         if self._thread is not threading.current_thread():
@@ -87,15 +96,19 @@ class JobEventLog:
     # ----------------------------------------------------------------- records
     def _log_change(self, change: Change) -> None:
         if isinstance(change, StatusChanged):
+            self._last_failed = None
             self._log_status(change)
         elif isinstance(change, PauseChanged):
-            running = self._running
-            if change.paused and running is not None and change.reason == f"{running.call_text} failed":
-                # The worker's pause after a failure is published just before the failure itself:
-                # it is logged after it, with the job, so that it reads (and is mailed) as one event.
-                self._deferred_pause = change
+            running, failed = self._running, self._last_failed
+            if change.paused and failed is not None and change.reason == f"{failed.call_text} failed":
+                # The worker's pause right after a failure: logged with the job, so that it reads
+                # (and is mailed) as one event with the failure.
+                self._log_pause(change, failed)
+            elif change.paused and running is not None and change.reason == f"{running.call_text} failed":
+                self._deferred_pause = change  # published before the failure: log it after it
             else:
                 self._log_pause(change, None)
+
 
     def _log_status(self, change: StatusChanged) -> None:
         exp, status = change.job, change.status
@@ -115,6 +128,8 @@ class JobEventLog:
             else:
                 text = f"Aborted: {exp.call_text} after {format_duration(exp.duration)}"
             self._emit(level, text, change.at, exp, status, exc_info)
+        if status is ExpStatus.FAILED:
+            self._last_failed = exp
         if status.is_done and exp is self._running:
             self._running = None
             pause, self._deferred_pause = self._deferred_pause, None
