@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import queue
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 from figure import Check, Figure
 from labqueue.manager import Manager
-from timing import best_of, clock, noop, repeats, size
+from timing import clock, median_of, noop, repeats, size, voluntary_switches
 
 
 def time_batch(manager: Manager, n: int) -> float:
@@ -65,19 +66,30 @@ def time_bare_queue(n: int) -> float:
     return elapsed
 
 
+def _counted(run: Callable[[int], float], n: int) -> Callable[[], tuple[float, float]]:
+    """``run(n)`` as (seconds, voluntary context switches per 1,000 jobs)."""
+    def measured() -> tuple[float, float]:
+        before = voluntary_switches()
+        seconds = run(n)
+        return seconds, (voluntary_switches() - before) * 1000 / n
+    return measured
+
+
 def figures() -> list[Figure]:
-    n, runs = size(20_000), repeats(5)
-    best = best_of(runs, {
-        "labqueue": lambda: time_labqueue(n),
-        "tpe": lambda: time_thread_pool(n),
-        "bare": lambda: time_bare_queue(n),
+    n, runs = size(20_000), repeats(3)
+    median = median_of(runs, {
+        "labqueue": _counted(time_labqueue, n),
+        "tpe": _counted(time_thread_pool, n),
+        "bare": _counted(time_bare_queue, n),
     })
-    rate = {name: n / seconds for name, seconds in best.items()}
-    details = {"jobs": n, "repeats (best of)": runs}
+    rate = {name: n / seconds for name, (seconds, _) in median.items()}
+    switches = {name: round(per_1000, 1) for name, (_, per_1000) in median.items()}
+    details = {"jobs": n, "runs (median of)": runs,
+               "voluntary context switches per 1,000 jobs": switches}
     return [
         Figure("1", f"Throughput, {n:,} no-op jobs, headless", "jobs/s", rate["labqueue"], rate["tpe"],
                "ThreadPoolExecutor(max_workers=1)", "labqueue ÷ TPE",
-               [Check("ratio", ">=", 1.0)], details=details).evaluate(),
+               [Check("ratio", ">=", 1.5)], details=details).evaluate(),
         Figure("1-ref", "Throughput, bare queue.Queue + one thread (reference)", "jobs/s", rate["bare"],
                rate["tpe"], "ThreadPoolExecutor(max_workers=1)", "bare ÷ TPE", details=details).evaluate(),
     ]

@@ -46,5 +46,23 @@ def best_of(repeats: int, contenders: dict[str, Callable[[], float]]) -> dict[st
     return best
 
 
+def median_of(repeats: int, contenders: dict[str, Callable[[], tuple[float, float]]]
+              ) -> dict[str, tuple[float, float]]:
+    """Run each contender ``repeats`` times, interleaved; each returns (seconds, voluntary context
+    switches). Keep each one's median run, so one lucky or unlucky run decides nothing."""
+    runs: dict[str, list[tuple[float, float]]] = {name: [] for name in contenders}
+    for _ in range(repeats):
+        for name, run in contenders.items():
+            runs[name].append(run())
+    return {name: sorted(results)[len(results) // 2] for name, results in runs.items()}
+
+
+def voluntary_switches() -> int:
+    """Voluntary context switches of this process so far (a thread that blocks and wakes)."""
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_nvcsw
+
+
 def clock() -> float:
     return time.perf_counter()
