@@ -46,3 +46,39 @@ def child_env(folder: Path) -> dict[str, str]:
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(folder), env.get("PYTHONPATH")]))
     env.pop("DISPLAY", None)
     return env
+
+
+def crashed_journal(path: Path, folder: Path, *, finished: int = 5, unfinished: int = 3,
+                    console_job: bool = True) -> Path:
+    """A journal with an earlier clean session and a later one that "crashed" with jobs left queued.
+
+    The crash is made by editing the file after a clean shutdown: the jobs go back to QUEUED and the
+    session to "not ended" with the id of a process that no longer exists, as a SIGKILL leaves it.
+    """
+    import sqlite3
+    import subprocess
+
+    from labqueue.manager import Manager
+
+    write_labjobs(folder)
+    import labjobs
+
+    first = Manager(history_file=path)
+    for i in range(finished):
+        first.queued_exec(labjobs.double)(i)
+    first.shutdown(cancel_pending=False)
+    second = Manager(history_file=path)
+    second.pause_worker()
+    for i in range(unfinished):
+        second.queued_exec(labjobs.double)(100 + i)
+    if console_job:
+        second.queued_exec(lambda: "typed in the console")()
+    session = second.history.session_id
+    second.shutdown()
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    with sqlite3.connect(path) as conn:
+        conn.execute("UPDATE jobs SET status = 'QUEUED', finished_at = NULL WHERE session_id = ?", (session,))
+        conn.execute("UPDATE sessions SET ended_at = NULL, pid = ? WHERE session_id = ?", (gone.pid, session))
+    conn.close()
+    return path

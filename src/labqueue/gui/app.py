@@ -29,6 +29,10 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--demo", action="store_true",
                         help="queue simulated instrument jobs that show every job state within a minute")
     parser.add_argument("--version", action="version", version=f"labqueue {labqueue.__version__}")
+    parser.add_argument("--history", metavar="FILE",
+                        help="write the history of every job to this journal file (SQLite; default: the one "
+                             "chosen in Settings, else journal.sqlite in the user data folder)")
+    parser.add_argument("--no-history", action="store_true", help="keep no history journal this time")
     commands = parser.add_subparsers(dest="command", metavar="{run}")
     run = commands.add_parser(
         "run", help="run a jobs script without a window", description=(
@@ -104,7 +108,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if old_level == logging.NOTSET:
         labqueue_logger.setLevel(logging.INFO)
     hook = install_excepthook()
-    manager = Manager()
+    from labqueue.gui.journal.journal_location import WINDOW_HISTORY_LIMIT, window_journal_path
+
+    history_file = None if args.no_history else window_journal_path(args.history)
+    manager = Manager(history_file=history_file, history_limit=WINDOW_HISTORY_LIMIT)
     hung = None
     previous_handlers = {signum: signal.getsignal(signum) for signum in (signal.SIGINT, signal.SIGTERM)}
     try:

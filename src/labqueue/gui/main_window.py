@@ -29,6 +29,7 @@ from labqueue.gui.app_settings import app_settings
 from labqueue.gui.console import PythonConsole
 from labqueue.gui.help_menu import fill_help_menu
 from labqueue.gui.job_table_view import JobTableView
+from labqueue.gui.journal import install_journal_ui
 from labqueue.gui.log_pane import LogPane
 from labqueue.gui.notification_store import apply_saved_config
 from labqueue.gui.notifications_dialog import NotificationsDialog
@@ -120,6 +121,8 @@ class MainWindow(QMainWindow):
         self._build_settings_menu()
         #: Time left, loop, pause inside, timed start, editing, keys, filter, tray, theme (gui/operator/).
         self.operator = install_operator_features(self)
+        #: History dock, "did not finish last time" bar, saved queues and export (gui/journal/).
+        self.journal_ui = install_journal_ui(self)
         self._restore_settings()
 
     # ----------------------------------------------------------------- hooks for other engineers
