@@ -200,3 +200,15 @@ def test_12_9_ctrl_c_while_a_script_waits_at_exit_exits_with_130(tmp_path):
     assert proc.returncode == 130, err
     assert "Traceback" not in err
     assert "aborting the running job and cancelling the queued ones" in err
+
+
+def test_a_failure_traceback_starts_at_the_job_not_in_the_worker(manager):
+    def measure():
+        raise ValueError("field out of range")
+
+    exp = manager.queued_exec(measure)()
+    with pytest.raises(ValueError):
+        exp.result(timeout=10)
+    assert "worker.py" not in exp.traceback
+    assert 'in measure\n    raise ValueError("field out of range")' in exp.traceback
+    assert exp.traceback.startswith("Traceback (most recent call last):")

@@ -158,7 +158,7 @@ class Worker(QObject):
         try:
             result = _call(exp)
         except BaseException as exc:  # noqa: BLE001 - any failure of a job is recorded, the worker lives on
-            failure = exc
+            failure = _without_worker_frames(exc)
         finally:
             self._in_job = False
             set_current_job(None)
@@ -184,6 +184,17 @@ class Worker(QObject):
     def _may_start_next(self) -> bool:
         """Under the queue lock, with jobs queued: may the next one start now?"""
         return self.running.is_set() and not self._stop
+
+
+def _without_worker_frames(exc: BaseException) -> BaseException:
+    """``exc`` with its traceback starting at the job's own code (this module's frames dropped).
+
+    A scientist reading a failure wants their function's lines, not the queue's machinery.
+    """
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_frame.f_code.co_filename == __file__:
+        tb = tb.tb_next
+    return exc.with_traceback(tb)
 
 
 def _call(exp: Experiment) -> Any:
