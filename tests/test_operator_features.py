@@ -257,3 +257,16 @@ def test_update_arguments_of_a_job_in_no_queue():
     exp = Experiment(sweep, (0, 1))
     exp.update_arguments(start=4, stop=5)
     assert exp.args == () and exp.kwargs == {"start": 4, "stop": 5}
+
+
+def test_a_timed_start_on_a_paused_queue_publishes_the_new_reason(manager):
+    manager.pause_worker()
+    snapshot, sub = manager.job_queue.subscribe()
+    try:
+        manager.resume_worker(at=3600)
+        manager.pause_worker()  # no new reason: nothing new to say
+        records = [r for r in sub.take() if isinstance(r, qc.PauseChanged)]
+    finally:
+        sub.close()
+    assert snapshot.paused
+    assert len(records) == 1 and records[0].paused and records[0].reason.startswith("starts at ")

@@ -71,6 +71,7 @@ class ExperimentQueue(QObject):
         self._n_running = 0
         self._closed = False
         self._paused = False
+        self._pause_reason = ""
         self._history_limit: int | None = None
         self._subscriptions: tuple[qc.Subscription, ...] = ()
         self._feeds: tuple[weakref.ref, ...] = ()
@@ -238,9 +239,11 @@ class ExperimentQueue(QObject):
     def set_paused(self, paused: bool, reason: str = "") -> None:
         """Record the pause state and publish it (the Manager and the worker call this)."""
         with self:
-            if paused == self._paused:
+            # While paused, a new reason is published too (e.g. a timed start set on a paused queue).
+            if paused == self._paused and not (paused and reason and reason != self._pause_reason):
                 return
             self._paused = paused
+            self._pause_reason = reason if paused else ""
             self._publish(qc.PauseChanged(paused, reason))
             if not paused:
                 self._work_available()

@@ -15,7 +15,20 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from labqueue.experiment import Experiment
 
-__all__ = ["check_arguments", "update_arguments"]
+__all__ = ["check_arguments", "plain_signature", "update_arguments"]
+
+
+def plain_signature(func: Callable) -> str:
+    """``sweep(start, stop, steps=10)``: the call's shape without annotations, or ``name(…)`` if unknown."""
+    name = getattr(func, "__name__", type(func).__name__)
+    try:
+        signature = inspect.signature(func)
+    except (TypeError, ValueError):
+        return f"{name}(…)"
+    plain = signature.replace(
+        parameters=[p.replace(annotation=inspect.Parameter.empty) for p in signature.parameters.values()],
+        return_annotation=inspect.Signature.empty)
+    return f"{name}{plain}"
 
 
 def check_arguments(func: Callable, args: tuple, kwargs: dict[str, Any]) -> None:
@@ -30,8 +43,7 @@ def check_arguments(func: Callable, args: tuple, kwargs: dict[str, Any]) -> None
     try:
         signature.bind(*args, **kwargs)
     except TypeError as exc:
-        name = getattr(func, "__name__", type(func).__name__)
-        raise TypeError(f"{name}{signature}: {exc}") from None
+        raise TypeError(f"{plain_signature(func)}: {exc}") from None
 
 
 def update_arguments(exp: Experiment, args: tuple, kwargs: dict[str, Any]) -> None:

@@ -35,6 +35,11 @@ def test_at_1100_by_700_every_column_shows_and_the_table_is_the_biggest_part(qtb
         assert header.sectionViewportPosition(Column.RESULT) + 80 <= width
         assert view.height() > console.height() and view.height() > result.height()
         assert view.height() > 0.45 * window.height()
+        # Long status texts (a long call, a long pause reason) never make the window wider
+        bar = window.status_bar
+        for label in (bar.job_label, bar.counts_label, bar.state_label, window.operator.eta_label):
+            label.setText("x" * 300)
+        assert window.minimumSizeHint().width() <= 1100 and window.minimumWidth() <= 1100
     finally:
         window.quit_without_asking()
         qtbot.waitUntil(lambda: manager.is_shut_down, timeout=15000)

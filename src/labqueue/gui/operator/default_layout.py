@@ -21,6 +21,7 @@ __all__ = ["DefaultLayout", "fit_columns", "MIN_WIDTHS"]
 #: The narrowest a column gets when the window is small (pixels); Result / Error stretches.
 MIN_WIDTHS = {Column.CALL: 170, Column.STATUS: 120, Column.RESULT: 90}
 RESULT_DOCK_SHARE = 0.3
+STATUS_TEXT_MIN_WIDTH = 120
 BOTTOM_DOCK_SHARE = 0.27
 
 
@@ -54,6 +55,13 @@ class DefaultLayout(QObject):
         window.installEventFilter(self)
         self._viewport.installEventFilter(self)
         view.horizontalHeader().sectionResized.connect(self._section_resized)
+        # Long texts in the status bar (a long call, a long pause reason) must not widen the window
+        # past a laptop screen: the labels are cut instead (their tooltips have the whole text).
+        status_bar = getattr(window, "status_bar", None)
+        for name in ("job_label", "counts_label", "state_label"):
+            label = getattr(status_bar, name, None)
+            if label is not None:
+                label.setMinimumWidth(STATUS_TEXT_MIN_WIDTH)
         self._result = window.findChild(QDockWidget, "dock_result")
         self._console = window.findChild(QDockWidget, "dock_console")
         if self._result is not None and self._console is not None:  # the saved layout, if any, wins later

@@ -9,13 +9,12 @@ before anything changes; a mistake is shown in red in the dialog. The change its
 from __future__ import annotations
 
 import ast
-import inspect
 from typing import Any
 
 from qtpy.QtWidgets import QDialog, QDialogButtonBox, QLabel, QLineEdit, QVBoxLayout, QWidget
 
 from labqueue.experiment import Experiment
-from labqueue.job_arguments import check_arguments
+from labqueue.job_arguments import check_arguments, plain_signature
 
 __all__ = ["EditArgumentsDialog", "arguments_text", "parse_arguments"]
 
@@ -80,13 +79,9 @@ class EditArgumentsDialog(QDialog):
         super().__init__(parent)
         self.setObjectName("edit_arguments_dialog")
         self.exp = exp
-        name = getattr(exp.func, "__name__", "the function")
         self.setWindowTitle(f"Edit {exp.call_text}")
         text, not_literal = arguments_text(exp)
-        try:
-            signature = f"{name}{inspect.signature(exp.func)}"
-        except (TypeError, ValueError):
-            signature = f"{name}(…)"
+        signature = plain_signature(exp.func)
         layout = QVBoxLayout(self)
         label = QLabel(f"Arguments of <b>{signature.replace('<', '&lt;')}</b>, as Python literals:", self)
         layout.addWidget(label)
@@ -122,6 +117,6 @@ class EditArgumentsDialog(QDialog):
             check_arguments(self.exp.func, args, kwargs)
             self.exp.update_arguments(*args, **kwargs)
         except (ValueError, TypeError) as exc:
-            self._show_error(str(exc))
+            self._show_error(str(exc).removeprefix(f"{plain_signature(self.exp.func)}: "))
             return
         super().accept()

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 
-from qtpy.QtCore import QTimer
+from qtpy.QtCore import QSize, QTimer
 from qtpy.QtWidgets import QLabel, QWidget
 
 from labqueue.gui.queue_mirror import QueueMirror
@@ -20,6 +20,9 @@ __all__ = ["EtaStatusLabel", "span_text", "clock_at_text", "eta_text"]
 #: Above this many queued jobs the full estimate (a pass over every job) runs only every
 #: BIG_QUEUE_EVERY_S seconds; in between the label counts down (~25 ms per 100,000 jobs saved a second).
 BIG_QUEUE = 2000
+
+_TOOLTIP = ("Estimated from earlier runs of the same functions and from the running job's progress.\n"
+            "\"New jobs\" have never run before: their time is not counted.")
 BIG_QUEUE_EVERY_S = 10.0
 
 
@@ -91,14 +94,17 @@ class EtaStatusLabel(QLabel):
         self.setObjectName("eta_label")
         self.manager = manager
         self.mirror = mirror
-        self.setToolTip("Estimated from earlier runs of the same functions and from the running job's "
-                        "progress.\n\"New jobs\" have never run before: their time is not counted.")
+        self.setToolTip(_TOOLTIP)
         self._timer = QTimer(self)
         self._timer.setInterval(1000)
         self._timer.timeout.connect(self.refresh)
         self._timer.start()
         self._last: tuple[float, float | None, int] | None = None  # (when, seconds, unknown) of a full estimate
         self.refresh()
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 - Qt's name
+        """Narrow on demand: a long text is cut (the tooltip has it whole), the window never widens for it."""
+        return QSize(min(super().minimumSizeHint().width(), 120), super().minimumSizeHint().height())
 
     def _estimate(self) -> tuple[float | None, int]:
         """The estimate; with a long queue, recomputed only every BIG_QUEUE_EVERY_S and counted down between."""
@@ -118,4 +124,5 @@ class EtaStatusLabel(QLabel):
         text = eta_text(seconds, busy, mirror.paused, m.resume_at, unknown=unknown)
         if text != self.text():
             self.setText(text)
+            self.setToolTip(f"{text}\n\n{_TOOLTIP}" if text else _TOOLTIP)
         self.setVisible(bool(text))
