@@ -162,7 +162,7 @@ def test_pause_button_click_still_pauses_after_the_job(qtbot, window, manager, g
 # ----------------------------------------------------------------- start at
 def test_start_at_dialog_schedules_and_the_status_bar_counts_down(qtbot, window, manager):
     manager.queued_exec(scan)()  # something to start
-    window.operator.start_at.start_at_action.trigger()
+    qtbot.mouseClick(window.toolbar.widgetForAction(window.operator.start_at.start_at_action), Qt.LeftButton)
     dialog = window.operator.start_at.dialog
     qtbot.waitExposed(dialog)
     when = (dt.datetime.now() + dt.timedelta(hours=2)).replace(second=0, microsecond=0)
@@ -385,7 +385,8 @@ def test_theme_menu_switches_and_remembers(qtbot, window):
     themes = window.operator.themes
     assert themes.menu in [a.menu() for a in window.menu("View").actions() if a.menu()]
     original = QApplication.palette().color(QPalette.Window)
-    themes.actions["dark"].trigger()
+    _click_menu_item(qtbot, lambda: themes.menu, "Dark")
+    themes.menu.exec(window.mapToGlobal(QPoint(40, 40)))  # as View > Theme shows it; the click closes it
     assert QApplication.palette().color(QPalette.Window).lightness() < 100
     assert themes.actions["dark"].isChecked()
     from labqueue.gui.app_settings import app_settings
