@@ -301,8 +301,12 @@ def test_shift_f10_opens_the_context_menu_of_the_selection(qtbot, window, manage
     assert isinstance(menu, QMenu)
     qtbot.waitUntil(menu.isVisible, timeout=3000)
     assert "Remove" in [a.text() for a in menu.actions()]
-    qtbot.keyClick(menu, Qt.Key_Escape)
-    qtbot.waitUntil(lambda: window.operator.keys.context_menu is None or not menu.isVisible(), timeout=3000)
+    edit = next(a for a in menu.actions() if a.text() == "Edit arguments…")
+    assert edit.isEnabled()
+    qtbot.mouseClick(menu, Qt.LeftButton, pos=menu.actionGeometry(edit).center())
+    dialog = window.operator.keys.edit_dialog
+    assert dialog is not None and dialog.edit.text() == "1"
+    dialog.reject()
 
 
 # ----------------------------------------------------------------- filter

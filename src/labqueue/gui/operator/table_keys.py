@@ -82,6 +82,18 @@ class TableKeys(QObject):
             action.triggered.connect(slot)
             view.addAction(action)
         view.doubleClicked.connect(self._double_clicked)
+        view.add_context_action(self._edit_action)
+
+    def _edit_action(self, menu: QMenu, experiments: list) -> QAction:
+        """The context menu's "Edit arguments…" (one queued job selected), as a double-click does."""
+        action = QAction("Edit arguments…", menu)
+        action.setObjectName("edit_arguments_action")
+        queued = [e for e in experiments if e.status is ExpStatus.QUEUED]
+        action.setEnabled(len(experiments) == 1 and len(queued) == 1)
+        action.setToolTip("Change this queued job's arguments (also: double-click its row).")
+        if queued:
+            action.triggered.connect(lambda: self.open_editor(queued[0]))
+        return action
 
     def _queued_selection(self) -> list[Experiment]:
         return [e for e in self.view.selected_experiments() if e.status is ExpStatus.QUEUED]
