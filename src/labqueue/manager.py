@@ -172,12 +172,11 @@ class Manager(QObject):
         Returns at once otherwise, and outside a job. After ``abort_job()`` it returns with
         ``manager.abort`` set; the queue stays paused.
         """
-        if not self.worker.in_job():
-            return
+        if not self._checkpoints.requested or not self.worker.in_job():
+            return  # the usual case, called in a tight measurement loop: no lock taken
         job = self.job_queue.running_job()
-        if self._checkpoints.requested:
-            logger.warning("Paused inside %s at a checkpoint; resume to go on.", job.call_text if job else "the job",
-                           extra={"experiment": job})
+        logger.warning("Paused inside %s at a checkpoint; resume to go on.", job.call_text if job else "the job",
+                       extra={"experiment": job})
         self._checkpoints.wait(job)
 
     @property
