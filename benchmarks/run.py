@@ -64,6 +64,10 @@ GROUPS: dict[str, tuple[str, str, list[tuple[str, str, str]]]] = {
         ("9c", "Throughput while 20,000 jobs stream through the whole app", "jobs/s"),
         ("9d", "Click wait p99 while 20,000 jobs are queued into the paused whole app", "ms"),
         ("9e", "Longest freeze while 20,000 jobs are queued into the paused whole app", "ms")]),
+    "journal": ("bench_journal", "figures", [
+        ("J1", "Throughput, no-op jobs, history journal on", "jobs/s"),
+        ("J2", "Window start-up with 100,000 jobs of history", "s"),
+        ("J3", "Memory flat once history_limit is reached", "bytes")]),
     "startup": ("bench_startup", "figures", [
         ("8", "Cold start: process start to window + console ready", "s")]),
 }

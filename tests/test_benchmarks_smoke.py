@@ -19,7 +19,8 @@ from figure import Check, Figure, not_measured  # noqa: E402
 from report import END_MARK, START_MARK, markdown_table, update_readme  # noqa: E402
 
 EXPECTED_KEYS = {"1", "1-ref", "2", "2-app", "3a", "3b", "4", "5a", "5b", "5c", "5d",
-                 "6a", "6b", "6c", "6d", "6e", "6f", "7", "8", "9a", "9b", "9c", "9d", "9e"}
+                 "6a", "6b", "6c", "6d", "6e", "6f", "7", "8", "9a", "9b", "9c", "9d", "9e",
+                 "J1", "J2", "J3"}
 
 
 @pytest.fixture

@@ -1,4 +1,5 @@
-"""The jobs of earlier sessions as a read-only table, loaded a page at a time: :class:`HistoryTableModel`.
+"""The jobs in the journal (earlier sessions, and this one's as written) as a read-only table, loaded a
+page at a time: :class:`HistoryTableModel`.
 
 The journal may hold hundreds of thousands of jobs; the model asks it for one page (newest first)
 when the view needs rows (``canFetchMore`` / ``fetchMore``), so opening the window costs one small
@@ -47,7 +48,10 @@ def _result_text(rec: JobRecord) -> str:
 
 
 class HistoryTableModel(QAbstractTableModel):
-    """Jobs of earlier sessions (newest first), greyed; rows arrive page by page as the view scrolls."""
+    """Jobs in the journal, newest first, greyed; rows arrive page by page as the view scrolls.
+
+    A snapshot: :meth:`refresh` reads the journal again (this session's jobs change while it runs).
+    """
 
     def __init__(self, history: History, parent: QObject | None = None):
         super().__init__(parent)
@@ -66,6 +70,7 @@ class HistoryTableModel(QAbstractTableModel):
 
     def refresh(self) -> None:
         """Forget the loaded rows and start again from the newest (e.g. after a re-queue or dismiss)."""
+        self._history.flush(1.0)  # this session's latest changes too
         self.beginResetModel()
         self._rows = []
         self._exhausted = self._history.path is None
@@ -80,7 +85,7 @@ class HistoryTableModel(QAbstractTableModel):
             return
         before = self._rows[-1].seq if self._rows else None
         try:
-            page = self._history.page(before, PAGE_SIZE, exclude_session=self._history.session_id)
+            page = self._history.page(before, PAGE_SIZE)
         except Exception:  # noqa: BLE001 - a damaged journal must not break the window
             page = []
         if len(page) < PAGE_SIZE:

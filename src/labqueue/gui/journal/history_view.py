@@ -1,4 +1,4 @@
-"""The History dock: jobs of earlier sessions (greyed), "Run again" where possible, refresh, export."""
+"""The History dock: every job in the journal (greyed), "Run again" where possible, refresh."""
 
 from __future__ import annotations
 
@@ -27,7 +27,8 @@ logger = logging.getLogger("labqueue")
 
 
 class HistoryView(QWidget):
-    """Earlier sessions' jobs, newest first, loaded as you scroll; says why when there is no history."""
+    """The journal's jobs (earlier sessions and this one's), newest first, loaded as you scroll; says why
+    when there is no history."""
 
     #: A short text for the status bar (e.g. "Queued 2 jobs again").
     message_signal = Signal(str)
@@ -91,7 +92,8 @@ class HistoryView(QWidget):
             self.notice.setStyleSheet("")
             self.notice.show()
         else:
-            self.notice.setText(f"Jobs of earlier sessions, newest first (journal: {history.path}).")
+            self.notice.setText(f"Every job in the journal, newest first; Refresh shows the latest "
+                                f"(journal: {history.path}).")
             self.notice.setStyleSheet("")
             self.notice.show()
 
