@@ -272,6 +272,8 @@ class JournalWriter:
                     values = tuple(v for v in values if v is not None)
                 updates.setdefault(cols, []).append((*values, row_id))
         self._next_pos = pos
+        if not live and len(states) > 1000:
+            self._rowids = {}  # a dict keeps the size of its largest burst: let it go
         if rows:
             _insert_rows(conn, rows)
         for cols, params in updates.items():
