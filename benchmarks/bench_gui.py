@@ -23,7 +23,7 @@ from figure import Check, Figure
 from labqueue.gui.job_table_view import JobTableView
 from labqueue.gui.main_window import MainWindow
 from labqueue.manager import Experiment, Manager
-from timing import best_of, clock, noop, percentile, repeats, size
+from timing import QUICK, best_of, clock, noop, percentile, repeats, size
 
 _LOGGER = logging.getLogger("labqueue")
 
@@ -327,9 +327,12 @@ def figure_click_wait(n: int = 20_000) -> list[Figure]:
     with Manager() as manager:
         view = BenchWindow(manager, full=True)
         try:
+            settle_until = clock() + (0.2 if QUICK else 2.0)  # the console's kernel starts, first paints
+            wait_until(lambda: clock() >= settle_until)
             idle_recorder = _GapRecorder()
             idle_recorder.start()
-            wait_until(lambda: len(idle_recorder.ticks) > 500)
+            idle_until = clock() + (0.2 if QUICK else 1.0)
+            wait_until(lambda: clock() >= idle_until)
             idle = idle_recorder.stop()
             running, seconds = stream_through_window(view, n, paused=False)
             piling, _ = stream_through_window(view, n, paused=True)

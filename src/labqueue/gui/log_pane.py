@@ -12,7 +12,7 @@ import logging
 import time
 from typing import Any
 
-from qtpy.QtCore import QAbstractTableModel, QModelIndex, QObject, QSortFilterProxyModel, Qt, QTimer
+from qtpy.QtCore import QAbstractTableModel, QModelIndex, QObject, Qt, QTimer
 from qtpy.QtGui import QColor, QFont
 from qtpy.QtWidgets import (
     QAbstractItemView,
@@ -38,16 +38,24 @@ _ERROR_BACKGROUND = QColor(230, 40, 40, 90)
 
 
 class LogEntryModel(QAbstractTableModel):
-    """The last ``max_entries`` LogEntry objects, oldest first: time, level, message."""
+    """The last ``max_entries`` LogEntry objects, oldest first: time, level, message.
+
+    Rows are the entries at or above :attr:`min_level` (the pane's "Show:" filter). The model
+    filters itself: a filter proxy would call Python once per inserted row, and a flood of job
+    records inserts thousands of rows a second.
+    """
 
     COLUMNS = ("Time", "Level", "Message")
 
     def __init__(self, max_entries: int = 5000, parent: QObject | None = None):
         super().__init__(parent)
         self.max_entries = max_entries
-        self._entries: list[LogEntry] = []
+        self.min_level = logging.NOTSET
+        self._entries: list[LogEntry] = []  # every kept entry
+        self._shown: list[LogEntry] = []  # those at or above min_level: the rows
 
     def entries(self) -> list[LogEntry]:
+        """Every kept entry, shown or filtered out, oldest first."""
         return list(self._entries)
 
     def append(self, entry: LogEntry) -> None:
@@ -62,25 +70,42 @@ class LogEntryModel(QAbstractTableModel):
         excess = len(self._entries) + len(entries) - self.max_entries
         if excess > 0:
             drop = min(len(self._entries), max(excess, self.max_entries // 10))  # in batches, not per record
-            self.beginRemoveRows(QModelIndex(), 0, drop - 1)
+            level = self.min_level
+            hidden_rows = sum(1 for entry in self._entries[:drop] if entry.levelno >= level)
             del self._entries[:drop]
-            self.endRemoveRows()
-        row = len(self._entries)
-        self.beginInsertRows(QModelIndex(), row, row + len(entries) - 1)
+            if hidden_rows:
+                self.beginRemoveRows(QModelIndex(), 0, hidden_rows - 1)
+                del self._shown[:hidden_rows]
+                self.endRemoveRows()
         self._entries.extend(entries)
-        self.endInsertRows()
+        level = self.min_level
+        shown = [entry for entry in entries if entry.levelno >= level]
+        if shown:
+            row = len(self._shown)
+            self.beginInsertRows(QModelIndex(), row, row + len(shown) - 1)
+            self._shown.extend(shown)
+            self.endInsertRows()
+
+    def set_min_level(self, level: int) -> None:
+        """Show only the entries at or above ``level``."""
+        self.beginResetModel()
+        self.min_level = level
+        self._shown = [entry for entry in self._entries if entry.levelno >= level]
+        self.endResetModel()
 
     def clear(self) -> None:
         self.beginResetModel()
         self._entries.clear()
+        self._shown.clear()
         self.endResetModel()
 
     def entry(self, row: int) -> LogEntry:
-        return self._entries[row]
+        """The entry shown in ``row``."""
+        return self._shown[row]
 
     # ----------------------------------------------------------------- Qt model interface
     def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: N802, B008 - Qt API
-        return 0 if parent.isValid() else len(self._entries)
+        return 0 if parent.isValid() else len(self._shown)
 
     def columnCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: N802, B008 - Qt API
         return 0 if parent.isValid() else len(self.COLUMNS)
@@ -91,9 +116,9 @@ class LogEntryModel(QAbstractTableModel):
         return None
 
     def data(self, index: QModelIndex, role: int = Qt.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self._entries):
+        if not index.isValid() or not 0 <= index.row() < len(self._shown):
             return None
-        entry = self._entries[index.row()]
+        entry = self._shown[index.row()]
         column = index.column()
         if role == Qt.DisplayRole:
             if column == 0:
@@ -121,25 +146,6 @@ class LogEntryModel(QAbstractTableModel):
         return None
 
 
-class _LevelFilter(QSortFilterProxyModel):
-    """Hides entries below ``min_level``."""
-
-    def __init__(self, parent: QObject | None = None):
-        super().__init__(parent)
-        self._min_level = logging.INFO
-
-    @property
-    def min_level(self) -> int:
-        return self._min_level
-
-    def set_min_level(self, level: int) -> None:
-        self._min_level = level
-        self.invalidateFilter()
-
-    def filterAcceptsRow(self, source_row: int, source_parent: QModelIndex) -> bool:  # noqa: N802 - Qt API
-        return self.sourceModel().entry(source_row).levelno >= self._min_level
-
-
 class LogPane(QWidget):
     """Time-stamped log of the queue and its jobs, with a level filter.
 
@@ -152,8 +158,7 @@ class LogPane(QWidget):
     def __init__(self, manager: Any = None, parent: QWidget | None = None, max_entries: int = 5000):
         super().__init__(parent)
         self.model = LogEntryModel(max_entries, self)
-        self._filter = _LevelFilter(self)
-        self._filter.setSourceModel(self.model)
+        self.model.set_min_level(logging.INFO)
 
         self.level_combo = QComboBox(self)
         self.level_combo.addItems(list(LEVEL_CHOICES))
@@ -165,7 +170,7 @@ class LogPane(QWidget):
         self.clear_button.clicked.connect(self.model.clear)
 
         self.view = QTableView(self)
-        self.view.setModel(self._filter)
+        self.view.setModel(self.model)
         self.view.setSelectionBehavior(QAbstractItemView.SelectRows)
         self.view.setEditTriggers(QAbstractItemView.NoEditTriggers)
         self.view.setWordWrap(False)
@@ -198,10 +203,10 @@ class LogPane(QWidget):
 
     def visible_entries(self) -> list[LogEntry]:
         """The entries the filter lets through, top to bottom."""
-        return [self._filter.index(row, 0).data(Qt.UserRole) for row in range(self._filter.rowCount())]
+        return [self.model.entry(row) for row in range(self.model.rowCount())]
 
     def _level_chosen(self, label: str) -> None:
-        self._filter.set_min_level(LEVEL_CHOICES.get(label, logging.INFO))
+        self.model.set_min_level(LEVEL_CHOICES.get(label, logging.INFO))
 
     def _on_entries_ready(self) -> None:
         if self._frame.isActive():
