@@ -41,6 +41,7 @@ def test_a_corrupt_file_is_kept_as_it_is_and_jobs_still_run(make_manager, tmp_pa
     _runs_jobs(manager)
     assert manager.history.records() == [] and manager.history.unfinished() == []
     assert manager.shutdown(wait=True, timeout=10)
+    assert manager.history.records() == [] and manager.history.unfinished() == []  # still no crash
     assert path.read_bytes() == garbage
 
 

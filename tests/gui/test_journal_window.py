@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from qtpy.QtCore import QSettings, Qt
-from qtpy.QtWidgets import QFileDialog
+from qtpy.QtWidgets import QFileDialog, QMessageBox
 from window_support import redirect_settings
 
 from labqueue.gui.journal import journal_location
@@ -184,3 +184,24 @@ def test_the_journal_file_comes_from_the_command_line_then_settings_then_the_dat
     assert QSettings(QSettings.IniFormat, QSettings.UserScope, "labqueue", "labqueue").value("history/file")
     assert journal_location.window_journal_path() == tmp_path / "chosen.sqlite"
     assert journal_location.window_journal_path(str(tmp_path / "cli.sqlite")) == tmp_path / "cli.sqlite"
+
+
+def test_settings_history_file_is_used_from_the_next_start(qtbot, tmp_path, make_manager, open_window, monkeypatch):
+    window = open_window(make_manager())
+    chosen = tmp_path / "lab" / "night.sqlite"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(chosen), ""))
+    action = next(a for a in window.menu("Settings").actions() if a.objectName() == "history_file_action")
+    action.trigger()
+    qtbot.waitUntil(lambda: window.findChild(QMessageBox, "history_file_info") is not None)
+    box = window.findChild(QMessageBox, "history_file_info")
+    assert str(chosen) in box.text() and "next start" in box.text()
+    qtbot.mouseClick(box.button(QMessageBox.Ok), Qt.LeftButton)
+    assert journal_location.window_journal_path() == chosen
+
+
+def test_the_command_line_names_the_journal_or_turns_it_off():
+    from labqueue.gui.app import _parse_args
+
+    assert _parse_args(["--history", "night.sqlite"]).history == "night.sqlite"
+    assert _parse_args(["--no-history"]).no_history is True
+    assert _parse_args([]).history is None

@@ -90,6 +90,7 @@ class History(QObject):
         self._conn: sqlite3.Connection | None = None
         self._writer: JournalWriter | None = None
         self._closed = False
+        self._opened = False  # the file was recognised (it can be read, even after close())
         if self.path is None:
             return
         try:
@@ -107,6 +108,7 @@ class History(QObject):
             return
         self._writer = JournalWriter(job_queue, writer_conn, self.session_id, self._writer_failed)
         self._writer.start()
+        self._opened = True
         self.enabled = True
 
     def _disable(self, reason: str) -> None:
@@ -145,7 +147,7 @@ class History(QObject):
         return stopped
 
     def _query(self, sql: str, params: Iterable = ()) -> list[tuple]:
-        if self.path is None or (self._conn is None and not self._closed):
+        if not self._opened:
             return []
         with self._lock:
             if self._conn is not None:
@@ -159,7 +161,7 @@ class History(QObject):
     def _change(self, sql: str, params: list[tuple]) -> None:
         if not params:
             return
-        if self.path is None or (self._conn is None and not self._closed):
+        if not self._opened:
             raise RuntimeError(f"history is not available: {self.error or 'no journal file'}")
         with self._lock:
             conn = self._conn if self._conn is not None else connect(self.path)
@@ -214,7 +216,7 @@ class History(QObject):
         Running ones first, then the queued ones in their queue order, session by session; jobs
         already re-queued or dismissed are left out, and so are sessions whose process still runs.
         """
-        if self.path is None:
+        if not self._opened:
             return []
         self.flush()
         sessions = self._query(
@@ -276,6 +278,6 @@ class History(QObject):
         path = Path(path).expanduser()
         if path.suffix.lower() not in (".csv", ".json"):
             raise ValueError(f"export writes .csv or .json files, not {path.suffix or 'a file without suffix'!r}")
-        if self.path is None or (self._conn is None and not self._closed):
+        if not self._opened:
             raise RuntimeError(f"history is not available: {self.error or 'this Manager has no history_file'}")
         return export_records(self.records(), path)
