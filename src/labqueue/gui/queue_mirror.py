@@ -95,6 +95,7 @@ class QueueMirror(QObject):
         if self._running is not None:
             self._progress = (self._running.progress, self._running.progress_message)
         self._backlog: collections.deque[qc.Change] = collections.deque(self._sub.take())
+        self._shown: tuple[Experiment | None, tuple[float | None, str]] = (self._running, self._progress)
         self._frame_left = 0  # records of the current frame not applied yet
         self._continuation_posted = False
         self._listener: RowListener | None = None
@@ -135,13 +136,13 @@ class QueueMirror(QObject):
 
     @property
     def running_job(self) -> Experiment | None:
-        """The job running now, as far as the window has applied the stream."""
-        return self._running
+        """The job running now, as of the last frame the window showed."""
+        return self._shown[0]
 
     @property
     def progress(self) -> tuple[float | None, str]:
-        """(fraction or None, message) the running job last reported."""
-        return self._progress
+        """(fraction or None, message) the running job last reported, as of the last frame shown."""
+        return self._shown[1]
 
     def elapsed(self, exp: Experiment) -> float | None:
         """Seconds ``exp`` has run: up to :attr:`now` while it runs (so every view shows the same)."""
@@ -279,6 +280,9 @@ class QueueMirror(QObject):
             self._state_changed = True
 
     def _announce(self) -> None:
+        # Between the slices of a frame the views still show the previous frame: the table reads
+        # the running job and its progress from here too, so both change together, at the frame's end.
+        self._shown = (self._running, self._progress)
         failure, self._last_failure = self._last_failure, None
         if self._state_changed:
             self._state_changed = False
