@@ -132,3 +132,43 @@ def test_a_lambda_cannot_be_requeued_and_the_record_says_why(make_manager, tmp_p
     with pytest.raises(ValueError, match=r"<lambda>\(\) cannot be re-queued: .*lambda"):
         manager.history.requeue([record])
     assert manager.job_queue.qsize("queued") == 0
+
+
+def _as_if_killed(journal, tmp_path, copy_name: str = "after_kill.sqlite"):
+    """A copy of the live ``journal`` whose session looks like a process that was killed."""
+    import subprocess
+    import sys
+
+    copy = tmp_path / copy_name
+    with sqlite3.connect(journal) as src, sqlite3.connect(copy) as dst:
+        src.backup(dst)
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    with sqlite3.connect(copy) as conn:
+        conn.execute("UPDATE sessions SET pid = ?", (gone.pid,))
+    conn.close()
+    return copy
+
+
+def test_unfinished_jobs_keep_the_order_the_operator_gave_them(make_manager, tmp_path):
+    first = make_manager(history_file=tmp_path / "j.sqlite")
+    first.pause_worker()
+    for i in (1, 2, 3):
+        first.queued_exec(double)(i)
+    first.job_queue.move_item(2, 0)  # double(3) runs first now
+    assert first.history.flush()
+    assert first.history.unfinished() == []  # its own session is still running: not "unfinished"
+    second = make_manager(history_file=_as_if_killed(tmp_path / "j.sqlite", tmp_path))
+    assert [r.call for r in second.history.unfinished()] == ["double(3)", "double(1)", "double(2)"]
+
+
+def test_edited_arguments_reach_the_journal_and_are_what_requeue_runs(make_manager, tmp_path):
+    first = make_manager(history_file=tmp_path / "j.sqlite")
+    first.pause_worker()
+    exp = first.queued_exec(double)(1)
+    assert first.history.flush()
+    exp.update_arguments(21)
+    assert [r.call for r in first.history.records()] == ["double(21)"]
+    second = make_manager(history_file=_as_if_killed(tmp_path / "j.sqlite", tmp_path))
+    (again,) = second.history.requeue(second.history.unfinished())
+    assert again.result(timeout=10) == 42
