@@ -172,3 +172,12 @@ def test_edited_arguments_reach_the_journal_and_are_what_requeue_runs(make_manag
     second = make_manager(history_file=_as_if_killed(tmp_path / "j.sqlite", tmp_path))
     (again,) = second.history.requeue(second.history.unfinished())
     assert again.result(timeout=10) == 42
+
+
+def test_arguments_too_large_to_keep_are_named_as_the_reason(make_manager, tmp_path):
+    manager = make_manager(history_file=tmp_path / "j.sqlite")
+    manager.queued_exec(len)(b"x" * 5_000_000).result(timeout=10)
+    (record,) = manager.history.records()
+    assert record.result == "5000000" and not record.can_requeue
+    assert "too large" in record.rebuild_error
+    assert record.args[0].startswith("b'xxx")

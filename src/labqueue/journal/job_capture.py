@@ -7,6 +7,7 @@ recorded (with the reason it cannot be re-run).
 
 from __future__ import annotations
 
+import io
 import json
 import pickle
 import reprlib
@@ -69,14 +70,29 @@ def _lookup(func: Callable) -> tuple[str, str | None]:
     return func_name(func), lookup_problem(func)
 
 
+class _TooLarge(Exception):
+    pass
+
+
+class _CappedBuffer(io.BytesIO):
+    """A BytesIO that refuses to grow past ``MAX_PICKLE_BYTES``: a huge argument is given up early,
+    not pickled whole (time and memory) and then thrown away."""
+
+    def write(self, data: Any) -> int:
+        if self.tell() + len(data) > MAX_PICKLE_BYTES:
+            raise _TooLarge
+        return super().write(data)
+
+
 def _pickle(obj: Any) -> tuple[bytes | None, str | None]:
+    buffer = _CappedBuffer()
     try:
-        data = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
+        pickle.Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL).dump(obj)
+    except _TooLarge:
+        return None, f"its arguments are too large to keep (over {MAX_PICKLE_BYTES / 1e6:g} MB pickled)"
     except Exception as exc:  # noqa: BLE001 - anything unpicklable is a reason, not a failure
         return None, f"its arguments cannot be saved ({type(exc).__name__}: {exc})"
-    if len(data) > MAX_PICKLE_BYTES:
-        return None, f"its arguments are too large to keep ({len(data) / 1e6:.1f} MB pickled)"
-    return data, None
+    return buffer.getvalue(), None
 
 
 def capture_call(func: Callable, args: tuple, kwargs: dict) -> CallCapture:
