@@ -52,8 +52,9 @@ class _StatusDelegate(QStyledItemDelegate):
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex) -> None:
         exp = index.data(EXPERIMENT_ROLE)
-        model = index.model()
-        fraction = model.progress_fraction(exp) if exp is not None and exp.status is ExpStatus.RUNNING else None
+        model = index.model()  # a JobTableModel: the mirror's progress, the status bar's too
+        running = exp is not None and exp.status is ExpStatus.RUNNING and hasattr(model, "progress_fraction")
+        fraction = model.progress_fraction(exp) if running else None
         if fraction is None:
             super().paint(painter, option, index)
             return

@@ -24,7 +24,7 @@ from qtpy.QtCore import QObject, Qt, QTimer, Signal
 from labqueue.display_format import exception_line, safe_repr, value_summary, value_text
 from labqueue.experiment import Experiment, ExpStatus
 
-__all__ = ["ResultTexts", "CellTexts", "PaneTexts", "PENDING", "HANG_S"]
+__all__ = ["ResultTexts", "CellTexts", "PaneTexts", "PENDING", "HANG_S", "hang_note"]
 
 #: Shown while a text is being made.
 PENDING = "…"
@@ -261,7 +261,7 @@ class ResultTexts(QObject):
                 self._generation += 1  # the stuck thread stops after its repr (if ever)
                 self._current = None
                 key, obj, _ = current
-                self._done.append((key, obj, _note_texts(key, f"<repr did not finish within {HANG_S:g} s>")))
+                self._done.append((key, obj, _note_texts(key, hang_note())))
                 self._start_thread()  # the next texts must not wait behind the stuck one
         if hung:
             self._deliver()
@@ -297,6 +297,11 @@ class ResultTexts(QObject):
             self._worker = None
         for thread in threads:
             thread.join(0.5)
+
+
+def hang_note() -> str:
+    """What is shown instead of a repr that did not finish within :data:`HANG_S`."""
+    return f"<repr did not finish within {HANG_S:g} s>"
 
 
 def _note_texts(key: tuple[str, int], note: str) -> Any:

@@ -27,6 +27,7 @@ from qtpy.QtWidgets import (
 
 from labqueue.display_format import duration_text, value_summary, value_text
 from labqueue.gui.queue_mirror import QueueMirror
+from labqueue.gui.result_texts import hang_note
 from labqueue.manager import Experiment, ExpStatus, Manager
 
 __all__ = ["ResultView", "describe_value", "value_text", "CONSOLE_NAME"]
@@ -197,6 +198,9 @@ class ResultView(QWidget):
         self.mirror.result_texts.full_repr(value, self._copy_text)
 
     def _copy_text(self, text: str) -> None:
+        if text == hang_note():
+            self.message_signal.emit("Nothing copied: the result's repr did not finish.")
+            return
         QApplication.clipboard().setText(text)
         self.message_signal.emit("Copied the result.")
 
