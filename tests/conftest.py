@@ -37,6 +37,12 @@ def manager(make_manager) -> Manager:
 
 
 @pytest.fixture(autouse=True)
+def _jupyter_runtime_dir(tmp_path_factory, monkeypatch):
+    """Kernel connection files (the console's kernel) go to a fresh directory, never the user's."""
+    monkeypatch.setenv("JUPYTER_RUNTIME_DIR", str(tmp_path_factory.mktemp("jupyter_runtime")))
+
+
+@pytest.fixture(autouse=True)
 def _no_thread_left_running():
     """Fail a test that leaves a Manager's worker QThread running."""
     yield

@@ -52,7 +52,7 @@ def run(qtbot, console: PythonConsole, code: str) -> dict:
     """Execute ``code`` as if typed and wait for its reply; return the user namespace."""
     with qtbot.waitSignal(console.executed, timeout=10_000):
         console.execute(code)
-    return console.kernel_manager.kernel.shell.user_ns
+    return console.shell.user_ns
 
 
 def test_banner_shows_and_its_names_work(qtbot, console, manager):
@@ -134,6 +134,16 @@ def test_result_of_a_job_queued_any_way_keeps_the_table_updating(qtbot, console,
     assert ns["exp"].status is ns["again"].status is ExpStatus.FINISHED
 
 
+def when_the_console_waits(console: PythonConsole, fn) -> None:
+    """Call ``fn()`` from the event loop once, as soon as code in the console starts waiting for a job."""
+    def started(waiting: bool) -> None:
+        if waiting:
+            console.waiter.waiting_changed_signal.disconnect(started)
+            QTimer.singleShot(0, fn)
+
+    console.waiter.waiting_changed_signal.connect(started)
+
+
 def test_waiting_on_a_paused_queue_hints_and_ctrl_c_stops_the_wait(qtbot, console, manager):
     manager.pause_worker()
 
@@ -141,7 +151,7 @@ def test_waiting_on_a_paused_queue_hints_and_ctrl_c_stops_the_wait(qtbot, consol
         assert console.waiter.is_waiting
         qtbot.keyClick(console._control, Qt.Key_C, Qt.ControlModifier)
 
-    QTimer.singleShot(0, press_ctrl_c)
+    when_the_console_waits(console, press_ctrl_c)
     ns = run(qtbot, console, "exp = queued_exec(abs)(-3)\nexp.result()")
     qtbot.waitUntil(lambda: "KeyboardInterrupt" in text_of(console))
     assert "The queue is paused" in text_of(console)
@@ -164,7 +174,7 @@ def test_a_wait_inside_a_console_wait_and_ctrl_c_ends_both(qtbot, console, manag
         except KeyboardInterrupt:
             outcome.append("inner interrupted")
 
-    QTimer.singleShot(0, wait_from_a_slot)
+    when_the_console_waits(console, wait_from_a_slot)
     run(qtbot, console, "exp = queued_exec(abs)(-3)\nexp.result()")
     qtbot.waitUntil(lambda: "KeyboardInterrupt" in text_of(console))
     assert outcome == ["inner interrupted"] and not console.waiter.is_waiting
@@ -199,9 +209,11 @@ def test_font_size_keys_change_and_remember_it(qtbot, make_console, settings):
     qtbot.keyClick(console._control, Qt.Key_Minus, Qt.ControlModifier)
     assert console.font.pointSize() == before + 1
     assert int(settings.value(FONT_SIZE_KEY)) == before + 1
-    assert make_console().font.pointSize() == before + 1
     qtbot.keyClick(console._control, Qt.Key_0, Qt.ControlModifier)
     assert console.font.pointSize() == before and settings.value(FONT_SIZE_KEY) is None
+    qtbot.keyClick(console._control, Qt.Key_Minus, Qt.ControlModifier)
+    console.shutdown()  # one kernel per process: the next console starts after this one ended
+    assert make_console().font.pointSize() == before - 1
 
 
 def test_console_follows_the_light_or_dark_palette(qtbot, make_console):
@@ -245,7 +257,8 @@ def test_shutdown_while_waiting_stops_the_wait_then_the_kernel(qtbot, manager, s
     qtbot.addWidget(console)
     qtbot.waitUntil(lambda: "In [1]" in text_of(console))
     manager.pause_worker()
-    QTimer.singleShot(0, console.shutdown)  # e.g. the window is closed while the console waits
+    # e.g. the window is closed while the console waits
+    when_the_console_waits(console, console.shutdown)
     with qtbot.waitSignal(console.shut_down_signal, timeout=10_000):
         console.execute("exp = queued_exec(abs)(-1)\nexp.result()")
     assert set(threading.enumerate()) <= before

@@ -140,7 +140,7 @@ def test_send_to_console_binds_the_result(qtbot, manager, tmp_path, monkeypatch)
         exp = finished(manager, make_rows, 4)
         view.show_experiment(exp)
         qtbot.mouseClick(view.send_button, Qt.LeftButton)
-        assert console.kernel_manager.kernel.shell.user_ns[CONSOLE_NAME] is exp.return_value
+        assert console.shell.user_ns[CONSOLE_NAME] is exp.return_value
         assert f"{CONSOLE_NAME} = result of make_rows(4)" in console._control.toPlainText()
         console.shutdown()
         assert not view.send_button.isEnabled()  # nothing to send to any more
@@ -197,7 +197,7 @@ def test_in_the_window_clicking_a_failed_row_shows_its_traceback(qtbot, manager,
     assert window.result_view.experiment is exp
     assert window.result_view.text.toPlainText() == exp.traceback
     qtbot.mouseClick(window.result_view.send_button, Qt.LeftButton)
-    assert window.console.kernel_manager.kernel.shell.user_ns[CONSOLE_NAME] is exp.exception(0)
+    assert window.console.shell.user_ns[CONSOLE_NAME] is exp.exception(0)
     window.quit_without_asking()
     qtbot.waitUntil(lambda: not window.isVisible())
     assert window.console.is_shut_down and not window.log_pane.handler.is_attached

@@ -1,42 +1,35 @@
 """The embedded IPython console: :class:`PythonConsole`.
 
-A qtconsole ``RichJupyterWidget`` on an in-process ipykernel. Its namespace holds the Manager,
-so a scientist types ``exp = queued_exec(time.sleep)(1)`` and watches the job in the table.
-The kernel runs user code on the GUI thread; ``exp.result()`` therefore waits with a local event
-loop (see :mod:`labqueue.gui.console_wait`) so the window keeps updating, and Ctrl+C stops the wait.
+A qtconsole ``RichJupyterWidget``, client of the window's own Jupyter kernel
+(:class:`labqueue.gui.kernel.window_kernel.WindowKernel`). Its namespace holds the Manager, so a
+scientist types ``exp = queued_exec(time.sleep)(1)`` and watches the job in the table; other clients
+(``jupyter console --existing kernel-labqueue-<pid>.json``) share that namespace. The kernel runs
+user code on the GUI thread; ``exp.result()`` therefore waits with a local event loop (see
+:mod:`labqueue.gui.console_wait`) so the window keeps updating, and Ctrl+C stops the wait.
 """
 
 from __future__ import annotations
 
-import asyncio
-import atexit
-import contextlib
 import logging
 import os
-import threading
-import weakref
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-# ipykernel imports debugpy, which prints a "frozen modules" warning to the terminal unless told
-# not to; the console has no use for the debugger.
-os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
+from qtconsole.client import QtKernelClient
+from qtconsole.rich_jupyter_widget import RichJupyterWidget
+from qtpy.QtCore import QCoreApplication, QEvent, QSettings, QThread, Signal
+from qtpy.QtGui import QKeySequence, QPalette
+from qtpy.QtWidgets import QApplication, QInputDialog, QLineEdit, QWidget
 
-from ipykernel.inprocess.ipkernel import InProcessInteractiveShell, InProcessKernel  # noqa: E402
-from qtconsole.inprocess import QtInProcessKernelClient, QtInProcessKernelManager  # noqa: E402
-from qtconsole.rich_jupyter_widget import RichJupyterWidget  # noqa: E402
-from qtpy.QtCore import QEvent, QSettings, Signal  # noqa: E402
-from qtpy.QtGui import QKeySequence, QPalette  # noqa: E402
-from qtpy.QtWidgets import QApplication, QInputDialog, QLineEdit, QWidget  # noqa: E402
+from labqueue.console_namespace import console_namespace
+from labqueue.gui.console_dedent import dedented_check_complete
+from labqueue.gui.console_history import keep_secrets_out_of_history
+from labqueue.gui.console_wait import ResponsiveWaiter
+from labqueue.gui.kernel.window_kernel import KernelStartError, WindowKernel
+from labqueue.manager import Manager
 
-from labqueue.console_namespace import console_namespace  # noqa: E402
-from labqueue.gui.console_dedent import dedented_check_complete  # noqa: E402
-from labqueue.gui.console_history import keep_secrets_out_of_history  # noqa: E402
-from labqueue.gui.console_wait import ResponsiveWaiter  # noqa: E402
-from labqueue.manager import Manager  # noqa: E402
-
-__all__ = ["PythonConsole", "BANNER"]
+__all__ = ["PythonConsole", "BANNER", "SHUTDOWN_FROM_CONSOLE"]
 
 logger = logging.getLogger("labqueue")
 
@@ -52,127 +45,10 @@ BANNER = (
 #: QSettings key of the console's font size (points).
 FONT_SIZE_KEY = "console/font_size"
 
-
-@contextlib.contextmanager
-def _environment_variable(name: str, value: str) -> Iterator[None]:
-    """Set an environment variable for the duration of the block."""
-    before = os.environ.get(name)
-    os.environ[name] = value
-    try:
-        yield
-    finally:
-        if before is None:
-            os.environ.pop(name, None)
-        else:
-            os.environ[name] = before
-
-
-def _let_iopub_thread_finish_cleanly(iopub_thread: Any) -> None:
-    """End the IOPub thread's periodic task before the thread stops.
-
-    ipykernel stops that thread's asyncio loop with the task still pending, and Python then
-    prints "Task was destroyed but it is pending!" at exit. Best effort: skipped if ipykernel
-    changes its internals.
-    """
-    task = getattr(iopub_thread, "_event_pipe_gc_task", None)
-    loop = getattr(iopub_thread, "io_loop", None)
-    if task is None or loop is None or not iopub_thread.thread.is_alive():
-        return
-    finished = threading.Event()
-
-    async def cancel() -> None:
-        task.cancel()
-        try:
-            await task
-        except asyncio.CancelledError:
-            pass
-        finally:
-            finished.set()
-
-    loop.add_callback(cancel)
-    finished.wait(2)
-
-
-def _stop_kernel_and_shell(km: QtInProcessKernelManager | None, shell: Any) -> None:
-    """Stop the kernel (its IOPub thread) and end the shell (its history thread); idempotent."""
-    if km is not None and km.kernel is not None:
-        _let_iopub_thread_finish_cleanly(km.kernel.iopub_thread)
-        km.shutdown_kernel()
-    if shell is not None and shell not in _ended_shells:
-        _ended_shells.add(shell)
-        atexit.unregister(shell.atexit_operations)
-        shell.atexit_operations()  # ends the history session, joins IPython's history thread
-        if InProcessInteractiveShell.initialized() and InProcessInteractiveShell.instance() is shell:
-            InProcessInteractiveShell.clear_instance()
-
-
-_ended_shells: weakref.WeakSet = weakref.WeakSet()
-
-
-class _Kernel(InProcessKernel):
-    """The in-process kernel with coroutine request handlers, as ipykernel now expects.
-
-    IPythonKernel still implements these four as plain functions, and ipykernel warns
-    (PendingDeprecationWarning) each time one runs, e.g. on every Enter and Tab.
-    """
-
-    async def do_complete(self, code: str, cursor_pos: int | None) -> dict:
-        return super().do_complete(code, cursor_pos)
-
-    async def do_inspect(self, code: str, cursor_pos: int | None, detail_level: int = 0,
-                         omit_sections: tuple = ()) -> dict:
-        return super().do_inspect(code, cursor_pos, detail_level, omit_sections)
-
-    async def do_history(self, *args: Any, **kwargs: Any) -> dict:
-        return super().do_history(*args, **kwargs)
-
-    async def do_is_complete(self, code: str) -> dict:
-        return super().do_is_complete(code)
-
-
-class _KernelManager(QtInProcessKernelManager):
-    """Starts a :class:`_Kernel`."""
-
-    def start_kernel(self, **kwds: Any) -> None:
-        self.kernel = _Kernel(parent=self, session=self.session)
-
-
-class _GuardedKernelClient(QtInProcessKernelClient):
-    """An in-process kernel client that never re-enters the kernel.
-
-    While the user's code waits (a local event loop runs), typing may still send requests
-    (completion, call tips). Running them inside the busy kernel would re-enter it; they are
-    dropped instead. Work queued with :meth:`call_when_idle` runs once the kernel is free.
-    """
-
-    _busy = False
-    _when_idle: list | None = None
-
-    @property
-    def is_busy(self) -> bool:
-        return self._busy
-
-    def call_when_idle(self, fn: Callable[[], Any]) -> None:
-        if not self._busy:
-            fn()
-            return
-        if self._when_idle is None:
-            self._when_idle = []
-        self._when_idle.append(fn)
-
-    def _dispatch_to_kernel(self, msg: dict) -> None:
-        if self._busy:
-            if msg.get("header", {}).get("msg_type") == "execute_request":
-                logger.warning("The console is busy waiting; new code was not run.")
-            return
-        self._busy = True
-        try:
-            super()._dispatch_to_kernel(msg)
-        finally:
-            self._busy = False
-            pending, self._when_idle = self._when_idle or [], None
-            for fn in pending:
-                fn()
+#: Why ``manager.shutdown()`` typed in a console (embedded or remote) is refused.
+SHUTDOWN_FROM_CONSOLE = ("manager.shutdown() is refused in the console: it would stop the window's queue and "
+                         "cancel every queued job. Nothing was changed. To end labqueue, close its window "
+                         "(File → Quit); to stop jobs use manager.abort_job() or manager.clear_all_jobs().")
 
 
 class PythonConsole(RichJupyterWidget):
@@ -190,12 +66,12 @@ class PythonConsole(RichJupyterWidget):
         self._settings = settings
         self._dark: bool | None = None  # None until the first _apply_palette
         self._shut_down = False
-        self._shell = None
+        self.kernel: WindowKernel | None = None
         self.banner = BANNER
         # While the console has focus its editing keys (Ctrl+P = previous line, Ctrl+A, ...) win over
         # the window's shortcuts, so recalling history never pauses the queue by accident.
         self.override_shortcuts = True
-        # In-process kernels cannot be signalled: Ctrl+C while code runs comes to us instead.
+        # The kernel runs in this process: Ctrl+C while code runs comes to us (a signal would quit).
         self.custom_interrupt = True
         self.custom_interrupt_requested.connect(self._interrupt)
         self.waiter = ResponsiveWaiter(manager, hint=self._print_hint, parent=self)
@@ -208,28 +84,56 @@ class PythonConsole(RichJupyterWidget):
 
     # ----------------------------------------------------------------- kernel
     def _start_kernel(self) -> None:
-        km = _KernelManager()
-        km.client_factory = _GuardedKernelClient
-        # The IPython shell is a process-wide singleton; each console gets its own namespace.
-        InProcessInteractiveShell.clear_instance()
-        with _environment_variable("IPYTHONDIR", self._prepare_ipython_dir()):
-            km.start_kernel()
-        self._shell = km.kernel.shell
-        keep_secrets_out_of_history(self._shell)  # a password typed as code never reaches history.sqlite
-        self._shell.push(self.namespace())
+        kernel = WindowKernel(self.namespace(), self._prepare_ipython_dir(), parent=self)
+        try:
+            kernel.start()
+        except KernelStartError as exc:
+            logger.error("The Python console could not start: %s. The queue and the window work without it.", exc)
+            self._append_plain_text(f"The Python console could not start: {exc}\n"
+                                    "The queue, the table and the buttons work without it.\n")
+            return
+        self.kernel = kernel
+        shell = kernel.shell
+        keep_secrets_out_of_history(shell)  # a password typed as code never reaches history.sqlite
         # Enter after `return` (or pass, raise, break, continue) starts the next line one level out.
-        transformer = self._shell.input_transformer_manager
+        transformer = shell.input_transformer_manager
         transformer.check_complete = dedented_check_complete(transformer.check_complete)
         # The kernel's own IPython banner would only repeat version numbers; ours says what to type.
-        km.kernel.shell.banner1 = ""
-        km.kernel.shell.enable_tip = False
-        kc = km.client()
-        kc.start_channels()
-        self.kernel_manager = km
+        kernel.shell.banner1 = ""
+        kernel.shell.enable_tip = False
+        kernel.interrupt_requested_signal.connect(self._interrupt_from_a_client)
+        self._guard_manager_shutdown()
+        kc = QtKernelClient(connection_file=str(kernel.connection_file))
+        kc.load_connection_file()
+        kc.start_channels(hb=False)  # same process: the kernel cannot die without us
         self.kernel_client = kc
         # No safety net on `destroyed`: a slot bound to this console's objects may already be
         # cleared by the garbage collector when the widget dies, and calling it crashes the
         # process. The owner calls shutdown() (the main window does, on close).
+
+    def _guard_manager_shutdown(self) -> None:
+        """Refuse ``manager.shutdown()`` typed in a console; the window's own quit path is unaffected.
+
+        The window calls :meth:`shutdown` (which lifts the guard) before it shuts the manager down.
+        """
+        manager, kernel = self.manager, self.kernel
+
+        def shutdown(*args: Any, **kwargs: Any) -> bool:
+            if kernel.is_handling and _on_gui_thread():
+                raise RuntimeError(SHUTDOWN_FROM_CONSOLE)
+            return type(manager).shutdown(manager, *args, **kwargs)
+
+        try:
+            manager.shutdown = shutdown
+        except AttributeError:  # a Manager that takes no attributes: no guard
+            return
+        self._manager_guard = shutdown
+
+    def _lift_manager_guard(self) -> None:
+        guard = getattr(self, "_manager_guard", None)
+        if guard is not None and vars(self.manager).get("shutdown") is guard:
+            del self.manager.shutdown
+        self._manager_guard = None
 
     def ipython_dir(self) -> str:
         """Where IPython keeps the console's profile and command history.
@@ -253,9 +157,9 @@ class PythonConsole(RichJupyterWidget):
 
     def push(self, variables: dict[str, Any]) -> None:
         """Bind ``variables`` (name → value) in the console namespace, e.g. ``{"_r": result}``."""
-        if self._shut_down:
+        if self._shut_down or self.kernel is None:
             raise RuntimeError("the console has been shut down")
-        self._shell.push(variables)
+        self.kernel.shell.push(variables)
 
     def announce(self, text: str) -> None:
         """Show a one-line note above the prompt (e.g. what "Send to console" bound)."""
@@ -267,29 +171,40 @@ class PythonConsole(RichJupyterWidget):
             self._append_plain_text(f"{newline}# {text}\n", before_prompt=True)
 
     @property
+    def shell(self) -> Any:
+        """The kernel's IPython shell (``shell.user_ns`` is the namespace); None once shut down."""
+        return self.kernel.shell if self.kernel is not None else None
+
+    @property
+    def connection_file(self) -> Path | None:
+        """The kernel's connection file, for ``jupyter console --existing``; None without a kernel."""
+        return self.kernel.connection_file if self.kernel is not None and self.kernel.is_running else None
+
+    @property
     def is_shut_down(self) -> bool:
         return self._shut_down
 
     @property
     def is_busy(self) -> bool:
-        """True while the kernel runs code (e.g. waits in ``exp.result()``)."""
-        return self.kernel_client is not None and self.kernel_client.is_busy
+        """True while the kernel runs code (e.g. waits in ``exp.result()``), from any client."""
+        return self.kernel is not None and self.kernel.is_handling
 
     def shutdown(self) -> None:
-        """Stop waiting, stop the channels and the kernel; leaves no thread running.
+        """Stop waiting, stop the client and the kernel; leaves no thread running.
 
-        Called while the user's code is still waiting (window closed meanwhile), the wait ends
-        with KeyboardInterrupt and the kernel stops as soon as that code has returned.
+        Called while code is still waiting (window closed meanwhile), the wait ends with
+        KeyboardInterrupt and the kernel stops as soon as that code has returned. Requests
+        still queued from other clients are dropped.
         """
         if self._shut_down:
             return
         self._shut_down = True
+        self._lift_manager_guard()
         self.waiter.deactivate()
-        kc = self.kernel_client
-        if kc is None:
+        if self.kernel is None:
             self._stop_kernel()
         else:
-            kc.call_when_idle(self._stop_kernel)
+            self.kernel.call_when_idle(self._stop_kernel)
 
     def _stop_kernel(self) -> None:
         kc = self.kernel_client
@@ -298,9 +213,9 @@ class PythonConsole(RichJupyterWidget):
             # Disconnects the client's signals: a reply still in flight (Qt delivers them with a
             # zero-time timer) must not reach a widget that may be deleted by then.
             self.kernel_client = None
-        _stop_kernel_and_shell(self.kernel_manager, self._shell)
-        self.kernel_manager = None
-        self._shell = None
+        if self.kernel is not None:
+            self.kernel.stop()
+            self.kernel = None
         self.shut_down_signal.emit()
 
     # ----------------------------------------------------------------- waiting
@@ -326,6 +241,11 @@ class PythonConsole(RichJupyterWidget):
             self._append_plain_text("Only a wait for a job (exp.result()) can be interrupted; "
                                     "to stop the running job use Abort.\n", before_prompt=True)
 
+    def _interrupt_from_a_client(self) -> None:
+        """A client (another console) asked to interrupt: stop a wait; running code cannot be."""
+        if self.waiter.is_waiting:
+            self.waiter.interrupt()
+
     def _print_hint(self, text: str) -> None:
         print(text, flush=True)  # inside the user's code, stdout goes to the console
 
@@ -337,8 +257,8 @@ class PythonConsole(RichJupyterWidget):
             return
         self._dark = dark
         self.set_default_style("linux" if dark else "lightbg")
-        if self._shell is not None:
-            self._shell.colors = "linux" if dark else "lightbg"
+        if self.shell is not None:
+            self.shell.colors = "linux" if dark else "lightbg"
 
     def changeEvent(self, event: QEvent) -> None:  # noqa: N802 - Qt override
         palette_changed = event.type() in (QEvent.ApplicationPaletteChange, QEvent.PaletteChange)
@@ -374,3 +294,8 @@ class PythonConsole(RichJupyterWidget):
         """Bigger / smaller text (Ctrl + / Ctrl -); the size is remembered."""
         super().change_font_size(delta)
         self.settings().setValue(FONT_SIZE_KEY, self.font.pointSize())
+
+
+def _on_gui_thread() -> bool:
+    app = QCoreApplication.instance()
+    return app is not None and QThread.currentThread() is app.thread()

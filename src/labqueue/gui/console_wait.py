@@ -149,7 +149,7 @@ class ResponsiveWaiter(QObject):
         self._give_hint(exp)
         self.waiting_changed_signal.emit(True)
         try:
-            if not exp.done():  # it may have finished while we set up
+            if not exp.done() and not this_wait[1]:  # it may have finished, or been interrupted, meanwhile
                 loop.exec_()
         finally:
             waker.wake_signal.disconnect(check)
