@@ -37,6 +37,7 @@ from labqueue.gui.operator import install_operator_features
 from labqueue.gui.queue_controls import QueueControls
 from labqueue.gui.queue_mirror import QueueMirror
 from labqueue.gui.queue_status_bar import QueueStatusBar
+from labqueue.gui.remote_access_help import add_remote_access_action
 from labqueue.gui.resources import icon
 from labqueue.gui.result_view import ResultView
 from labqueue.gui.trash_zone import TrashZone
@@ -155,6 +156,7 @@ class MainWindow(QMainWindow):
         """Add the docks (console, result view, log pane) with :meth:`add_dock`."""
         self.log_pane = LogPane(self.manager, self)
         self.console = PythonConsole(self.manager, self)
+        add_remote_access_action(self.menu("Help"), self.console, self)
         self.result_view = ResultView(self.manager, console=self.console, parent=self, mirror=self.mirror)
         console_dock = self.add_dock(self.console, "Console", Qt.BottomDockWidgetArea, "dock_console")
         log_dock = self.add_dock(self.log_pane, "Messages", Qt.BottomDockWidgetArea, "dock_messages")
