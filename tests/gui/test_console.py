@@ -282,7 +282,7 @@ def test_a_block_typed_line_by_line_dedents_after_return_and_runs_on_an_empty_li
     qtbot.waitUntil(lambda: console.input_buffer.endswith("return 2 * x\n"))  # back at the left edge
     with qtbot.waitSignal(console.executed, timeout=10_000):
         qtbot.keyClick(control, Qt.Key_Return)  # the empty line runs the block
-    ns = console.kernel_manager.kernel.shell.user_ns
+    ns = console.shell.user_ns
     assert ns["double"](21) == 42 and ns["double"](None) == 0
 
 

@@ -29,11 +29,11 @@ def console(qtbot, manager, tmp_path, monkeypatch):
 def _run(qtbot, console, code: str) -> dict:
     with qtbot.waitSignal(console.executed, timeout=10_000):
         console.execute(code)
-    return console.kernel_manager.kernel.shell.user_ns
+    return console.shell.user_ns
 
 
 def _stored_history(console) -> str:
-    history = console.kernel_manager.kernel.shell.history_manager
+    history = console.shell.history_manager
     history.writeout_cache()
     with sqlite3.connect(history.hist_file) as db:
         rows = db.execute("SELECT source, source_raw FROM history").fetchall()
@@ -47,7 +47,7 @@ def test_a_password_typed_in_the_console_stays_out_of_its_history(qtbot, console
     stored = _stored_history(console)
     assert "SmtpSettings('smtp.example.org'" in stored  # the line is kept, its secret is not
     assert SECRET not in stored
-    shell = console.kernel_manager.kernel.shell
+    shell = console.shell
     assert SECRET not in "\n".join(shell.history_manager.input_hist_raw)
     assert SECRET not in ns["_i"]
 
@@ -98,7 +98,7 @@ def test_ask_password_in_the_console_asks_in_a_hidden_field_and_keeps_it_out_of_
         console.execute("from labqueue.notifications import SmtpSettings\n"
                         "smtp = SmtpSettings('smtp.example.org', user='jdoe').ask_password()")
     assert asked == [("SMTP password for jdoe on smtp.example.org:", QLineEdit.Password)]
-    ns = console.kernel_manager.kernel.shell.user_ns
+    ns = console.shell.user_ns
     assert ns["smtp"].password == SECRET
     assert SECRET not in console._control.toPlainText()  # never shown
     assert SECRET not in _stored_history(console)

@@ -15,6 +15,7 @@ from jupyter_client import BlockingKernelClient
 from qtpy.QtCore import QSettings
 
 from labqueue.gui.console import SHUTDOWN_FROM_CONSOLE, PythonConsole
+from labqueue.gui.console_wait import WaitInterrupted
 from labqueue.gui.job_table_model import Column, JobTableModel
 from labqueue.gui.kernel.window_ipython_kernel import SHUTDOWN_REFUSED
 from labqueue.manager import ExpStatus
@@ -246,7 +247,7 @@ def test_interrupt_request_from_a_client_stops_a_remote_wait(qtbot, console, man
     finally:
         interrupter.stop_channels()
     remote.join()
-    assert remote.reply["status"] == "error" and remote.reply["ename"] == "KeyboardInterrupt"
+    assert remote.reply["status"] == "error" and remote.reply["ename"] == WaitInterrupted.__name__
     assert manager.job_queue.queue[0].status is ExpStatus.QUEUED  # the job itself is untouched
 
 

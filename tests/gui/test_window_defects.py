@@ -272,7 +272,13 @@ def test_ctrl_c_while_the_console_waits_prints_one_short_line(qtbot, manager, tm
     try:
         qtbot.waitUntil(lambda: "In [1]" in console._control.toPlainText())
         manager.pause_worker()
-        QTimer.singleShot(0, lambda: qtbot.keyClick(console._control, Qt.Key_C, Qt.ControlModifier))
+
+        def press_ctrl_c_once_waiting(waiting: bool) -> None:  # the kernel runs the code after execute()
+            if waiting:
+                console.waiter.waiting_changed_signal.disconnect(press_ctrl_c_once_waiting)
+                QTimer.singleShot(0, lambda: qtbot.keyClick(console._control, Qt.Key_C, Qt.ControlModifier))
+
+        console.waiter.waiting_changed_signal.connect(press_ctrl_c_once_waiting)
         with qtbot.waitSignal(console.executed, timeout=10_000):
             console.execute("exp = queued_exec(abs)(-3)\nexp.result()")
         qtbot.waitUntil(lambda: "KeyboardInterrupt" in console._control.toPlainText())

@@ -201,6 +201,8 @@ class PythonConsole(RichJupyterWidget):
         self._shut_down = True
         self._lift_manager_guard()
         self.waiter.deactivate()
+        if self.kernel is not None:
+            self.kernel.interrupt_input()
         if self.kernel is None:
             self._stop_kernel()
         else:
@@ -237,6 +239,8 @@ class PythonConsole(RichJupyterWidget):
     def _interrupt(self) -> None:
         if self.waiter.is_waiting:
             self.waiter.interrupt()
+        elif self.kernel is not None and self.kernel.is_reading_input:
+            self.kernel.interrupt_input()
         else:
             self._append_plain_text("Only a wait for a job (exp.result()) can be interrupted; "
                                     "to stop the running job use Abort.\n", before_prompt=True)
@@ -245,6 +249,8 @@ class PythonConsole(RichJupyterWidget):
         """A client (another console) asked to interrupt: stop a wait; running code cannot be."""
         if self.waiter.is_waiting:
             self.waiter.interrupt()
+        elif self.kernel is not None and self.kernel.is_reading_input:
+            self.kernel.interrupt_input()
 
     def _print_hint(self, text: str) -> None:
         print(text, flush=True)  # inside the user's code, stdout goes to the console

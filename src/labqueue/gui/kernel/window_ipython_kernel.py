@@ -2,7 +2,8 @@
 
 - Interrupt requests stop a wait (``exp.result()``), never signal the process: SIGINT quits labqueue.
 - Shutdown requests are refused: the kernel lives as long as the window (close the window to quit).
-- ``input()`` is not forwarded to clients: waiting for a reply would freeze the window.
+- ``input()`` / ``getpass`` ask the client that ran the code, and wait for its answer with a local
+  Qt event loop, so the window keeps working meanwhile.
 - No SIGINT handler is installed while a request runs; the window owns SIGINT.
 """
 
@@ -10,10 +11,13 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import sys
 from collections.abc import Callable, Iterator
 from typing import Any
 
 from ipykernel.ipkernel import IPythonKernel
+from ipykernel.jsonutil import json_clean
+from qtpy.QtCore import QEventLoop, QTimer
 
 __all__ = ["SHUTDOWN_REFUSED", "WindowIPythonKernel", "kernel_log"]
 
@@ -69,12 +73,65 @@ class WindowIPythonKernel(IPythonKernel):
         if self.interrupt_handler is not None:
             self.interrupt_handler()
 
+    # ----------------------------------------------------------------- input()
+    #: Local event loops of input() calls waiting for their answer, innermost last: [loop, interrupted?].
+    _input_waits: list | None = None
+
+    def _input_request(self, prompt: str, ident: Any, parent: dict, password: bool = False) -> str:
+        """Ask the client for a line, waiting with a local Qt event loop (ipykernel would block)."""
+        for stream in (sys.stdout, sys.stderr):
+            if stream is not None:
+                stream.flush()
+        while self.stdin_socket.poll(0):  # stale replies of an earlier, interrupted request
+            self.stdin_socket.recv_multipart()
+        content = json_clean({"prompt": prompt, "password": password})
+        self.session.send(self.stdin_socket, "input_request", content, parent, ident=ident)
+        answer: list[dict] = []
+        loop = QEventLoop()
+        wait = [loop, False]
+
+        def check() -> None:
+            while not answer and self.stdin_socket.poll(0):
+                try:
+                    _ident, reply = self.session.recv(self.stdin_socket)
+                except Exception:  # a reply signed with a wrong key, for example
+                    kernel_log.warning("Ignored an invalid reply to input()", exc_info=True)
+                    continue
+                if reply is not None:
+                    answer.append(reply)
+                    loop.quit()
+
+        timer = QTimer()
+        timer.timeout.connect(check)
+        timer.start(20)
+        if self._input_waits is None:
+            self._input_waits = []
+        self._input_waits.append(wait)
+        try:
+            check()
+            if not answer and not wait[1]:
+                loop.exec_()
+        finally:
+            timer.stop()
+            self._input_waits.remove(wait)
+        if not answer:
+            raise KeyboardInterrupt("Interrupted by user")
+        value = answer[0].get("content", {}).get("value", "")
+        if value == "\x04":
+            raise EOFError
+        return value
+
+    @property
+    def is_reading_input(self) -> bool:
+        return bool(self._input_waits)
+
+    def interrupt_input(self) -> None:
+        """End waiting input() calls with KeyboardInterrupt (GUI thread; the console closes, Ctrl+C)."""
+        for wait in self._input_waits or []:
+            wait[1] = True
+            wait[0].quit()
+
     # ----------------------------------------------------------------- requests
-    async def do_execute(self, code: str, silent: bool, store_history: bool = True,
-                         user_expressions: dict | None = None, allow_stdin: bool = False,
-                         **kwargs: Any) -> dict:
-        # input() raises StdinNotImplementedError instead of waiting on the GUI thread for a reply.
-        return await super().do_execute(code, silent, store_history, user_expressions, False, **kwargs)
 
     async def shutdown_request(self, stream: Any, ident: Any, parent: dict) -> None:
         logger.warning("A remote console asked the kernel to shut down: refused. %s", SHUTDOWN_REFUSED)

@@ -281,6 +281,16 @@ class WindowKernel(QObject):
         """True while a request (e.g. code waiting in ``exp.result()``) is being handled."""
         return self._handling
 
+    @property
+    def is_reading_input(self) -> bool:
+        """True while code waits in ``input()`` / ``getpass`` for a client's answer."""
+        return self._app is not None and self._app.kernel.is_reading_input
+
+    def interrupt_input(self) -> None:
+        """End a waiting ``input()`` with KeyboardInterrupt."""
+        if self._app is not None:
+            self._app.kernel.interrupt_input()
+
     # ----------------------------------------------------------------- requests
     def _read_available(self) -> None:
         # The ZeroMQ descriptor is edge-triggered: read until the socket says there is no more.
