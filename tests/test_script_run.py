@@ -111,11 +111,16 @@ def test_ctrl_c_aborts_the_running_job_cancels_the_queued_ones_and_exits_130(tmp
             return "partial data"
 
         jobs = [acquire(), measure(1), measure(2)]
+        print("queued", flush=True)
     """)
     proc = subprocess.Popen(_labqueue("run", str(script)), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True, env=_env(tmp_path), cwd=tmp_path)
     try:
-        assert proc.stdout.readline().strip() == "acquiring"  # the job has started
+        seen = set()
+        while not {"acquiring", "queued"} <= seen:  # the job has started and the other two are queued
+            line = proc.stdout.readline()
+            assert line, "the script ended before its jobs were queued"
+            seen.add(line.strip())
         proc.send_signal(signal.SIGINT)
         out, err = proc.communicate(timeout=60)
     finally:
