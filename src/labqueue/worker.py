@@ -139,8 +139,9 @@ class Worker(QObject):
                     self._sleeping = True
             if paused:
                 self.running.wait()
-                if not self._should_stop():
-                    q.set_paused(False)
+                with q:  # resumed, unless paused again meanwhile: then saying "resumed" would be wrong
+                    if self.running.is_set() and not self._should_stop():
+                        q.set_paused(False)
             else:
                 self._wake.wait()
 
