@@ -55,13 +55,23 @@ class QueueMachine(RuleBasedStateMachine):
         self.seen_results: list = []
 
     # ----------------------------------------------------------------- set-up and tear-down
-    @initialize(pause_on_failure=st.booleans())
-    def start(self, pause_on_failure: bool) -> None:
-        self.manager = Manager(pause_on_failure=pause_on_failure)
+    @initialize(pause_on_failure=st.booleans(), paused=st.booleans(), history_limit=st.sampled_from([None, 0, 2]),
+                kinds=st.lists(st.sampled_from(ControlledJob.KINDS), max_size=6))
+    def start(self, pause_on_failure: bool, paused: bool, history_limit: int | None, kinds: list[str]) -> None:
+        """A Manager, maybe paused, with a few jobs queued (so that every rule has work at once)."""
+        self.manager = Manager(pause_on_failure=pause_on_failure, history_limit=history_limit)
         self.q = self.manager.job_queue
         _, self.sub = self.q.subscribe()  # wakes settle() on every change
-        self.ref = Reference(pause_on_failure)
+        self.ref = Reference(pause_on_failure, history_limit)
         self.started()
+        if paused:
+            self.manager.pause_worker()
+            self.ref.pause()
+        for kind in kinds:
+            job = self._new_job(kind)
+            self.q.put(job.exp)
+            self.ref.put(job)
+        self.settle()
 
     def started(self) -> None:
         """Hook for subclasses: the Manager exists."""
@@ -122,23 +132,22 @@ class QueueMachine(RuleBasedStateMachine):
     # Rules never depend on the reference's state through preconditions: a race may end either way,
     # and hypothesis needs the same draws when it replays an example. Without a running job they
     # only settle.
-    @rule()
-    def release_running(self) -> None:
-        if self.ref.running is None:
-            return
-        self.ref.running.release()
-        self.ref.finish_running()
-        self.settle()
-
-    @rule()
-    def poke_running(self) -> None:
-        """The running job looks around once: a check_abort job stops if an abort was requested."""
+    @rule(release=st.booleans())
+    def let_running_job_go_on(self, release: bool) -> None:
+        """Release the running job (it returns or raises), or let it look around once: a check_abort
+        job then stops if an abort was requested. With none running, resume a paused queue."""
         job = self.ref.running
         if job is None:
+            if self.ref.paused:
+                self.resume()
             return
-        job.poke()
-        if job.kind == "check_abort" and self.ref.abort_requested:
-            self.ref.finish_running(stopped_by_abort=True)
+        if release:
+            job.release()
+            self.ref.finish_running()
+        else:
+            job.poke()
+            if job.kind == "check_abort" and self.ref.abort_requested:
+                self.ref.finish_running(stopped_by_abort=True)
         self.settle()
 
     # ----------------------------------------------------------------- the operator's buttons
@@ -175,14 +184,12 @@ class QueueMachine(RuleBasedStateMachine):
         assert not isinstance(expected, type), f"returned {got!r}, expected {expected.__name__}"
         assert got == expected, f"returned {got!r}, expected {expected!r}"
 
-    @rule(i=_INDEX)
-    def remove_item(self, i: int) -> None:
-        self._check_call(self.ref.remove_items(i), lambda: self.q.remove_item(i))
-        self.settle()
-
-    @rule(i=_INDEX, j=_INDEX)
-    def remove_items(self, i: int, j: int) -> None:
-        self._check_call(self.ref.remove_items(i, j), lambda: self.q.remove_items(i, j))
+    @rule(i=_INDEX, j=st.none() | _INDEX)
+    def remove_by_index(self, i: int, j: int | None) -> None:
+        if j is None:
+            self._check_call(self.ref.remove_items(i), lambda: self.q.remove_item(i))
+        else:
+            self._check_call(self.ref.remove_items(i, j), lambda: self.q.remove_items(i, j))
         self.settle()
 
     @rule(src=_INDEX, dst=_INDEX)
@@ -206,18 +213,16 @@ class QueueMachine(RuleBasedStateMachine):
         assert job.exp.cancel() is self.ref.cancel(job)
         self.settle()
 
-    @rule(data=st.data(), to_end=st.booleans())
-    def move_jobs(self, data, to_end: bool) -> None:
+    @rule(data=st.data(), where=st.sampled_from(["before", "end", "top"]))
+    def move_jobs(self, data, where: str) -> None:
         jobs = self._some_jobs(data)
-        before = None if to_end or not self.jobs else data.draw(st.sampled_from(self.jobs))
-        got = self.q.move_jobs([j.exp for j in jobs], None if before is None else before.exp)
-        assert got is self.ref.move_jobs(jobs, before)
-        self.settle()
-
-    @rule(data=st.data())
-    def move_to_top(self, data) -> None:
-        jobs = self._some_jobs(data)
-        assert self.q.move_jobs_to_top([j.exp for j in jobs]) is self.ref.move_to_top(jobs)
+        exps = [j.exp for j in jobs]
+        if where == "top":
+            assert self.q.move_jobs_to_top(exps) is self.ref.move_to_top(jobs)
+        else:
+            before = data.draw(st.sampled_from(self.jobs)) if where == "before" and self.jobs else None
+            got = self.q.move_jobs(exps, None if before is None else before.exp)
+            assert got is self.ref.move_jobs(jobs, before)
         self.settle()
 
     # ----------------------------------------------------------------- racing the worker
@@ -313,7 +318,7 @@ class QueueMachine(RuleBasedStateMachine):
             self.seen_results.append(self.manager.result_queue.get_nowait())
         assert self.seen_results == self.ref.results, (
             f"result_queue got {self.seen_results}, expected {self.ref.results}")
-        for job in self.ref.history + self.ref.removed:
+        for job in self.ref.history + self.ref.trimmed + self.ref.removed:
             status = job.exp.status
             if status is ExpStatus.FAILED:
                 assert isinstance(job.exp.exception(timeout=0), JobError)

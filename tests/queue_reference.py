@@ -81,7 +81,10 @@ class Reference:
     """
 
     pause_on_failure: bool
+    #: The Manager's ``history_limit``: done jobs beyond it leave the queue, oldest first (``trimmed``).
+    history_limit: int | None = None
     history: list[ControlledJob] = field(default_factory=list)
+    trimmed: list[ControlledJob] = field(default_factory=list)
     running: ControlledJob | None = None
     queued: list[ControlledJob] = field(default_factory=list)
     status: dict[ControlledJob, ExpStatus] = field(default_factory=dict)
@@ -98,6 +101,7 @@ class Reference:
         """A copy sharing the jobs (the jobs are real objects; only the lists are the model's)."""
         new = copy.copy(self)
         new.history, new.queued, new.removed = list(self.history), list(self.queued), list(self.removed)
+        new.trimmed = list(self.trimmed)
         new.status, new.results, new.values = dict(self.status), list(self.results), dict(self.values)
         return new
 
@@ -142,6 +146,10 @@ class Reference:
             self.values[job] = value
         self.status[job] = status
         self.history.append(job)
+        if self.history_limit is not None and len(self.history) > self.history_limit:
+            cut = len(self.history) - self.history_limit
+            self.trimmed += self.history[:cut]
+            del self.history[:cut]
         self.running = None
         self.abort_requested = False
 

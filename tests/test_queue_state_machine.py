@@ -11,4 +11,4 @@ from __future__ import annotations
 from queue_machine_support import QueueMachine, machine_settings
 
 TestQueueStateMachine = QueueMachine.TestCase
-TestQueueStateMachine.settings = machine_settings(max_examples=50)
+TestQueueStateMachine.settings = machine_settings(max_examples=150)

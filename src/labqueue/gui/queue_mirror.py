@@ -55,7 +55,7 @@ class QueueMirror(QObject):
 
     Make one per window, on the GUI thread, and pass it to every widget that shows the queue.
     Read-only accessors: :attr:`queued`, :meth:`count`, :attr:`running_job`, :attr:`progress`,
-    :attr:`paused`, :attr:`pause_reason`, :attr:`now`. Call :meth:`close` when the window closes.
+    :attr:`paused`, :attr:`pause_reason`, :attr:`now`, :attr:`drained`. Call :meth:`close` when the window closes.
     """
 
     #: The counts, the running job, its progress or the pause state changed (at most once a frame).
@@ -161,6 +161,16 @@ class QueueMirror(QObject):
     def pause_reason(self) -> str:
         """Why the queue paused, e.g. ``sweep(1) failed``; '' if paused by a person or not paused."""
         return self._pause_reason if self._paused else ""
+
+    @property
+    def drained(self) -> bool:
+        """True when every change the queue has published so far is applied (rows, counts, state).
+
+        Tests wait for it (``qtbot.waitUntil(lambda: mirror.drained)``) instead of for a guessed time.
+        """
+        if self._closed:
+            return True
+        return not self._backlog and not self._frame_left and not self._sub.wait(0)
 
     def close(self) -> None:
         """Stop following the queue (closes the subscription, stops the timers and the text thread)."""
