@@ -441,3 +441,23 @@ def test_with_a_long_queue_the_estimate_is_recomputed_only_now_and_then(qtbot, w
     monkeypatch.setattr(eta_status, "BIG_QUEUE", 1000)  # a short queue: every refresh is exact
     label.refresh()
     assert len(calls) == 2
+
+
+def test_a_drag_of_filtered_rows_moves_only_the_jobs_you_see(qtbot, window, manager):
+    from qtpy.QtCore import QModelIndex
+
+    manager.pause_worker()
+    jobs = {name: manager.queued_exec(sweep)(name, 1) if name in "ace" else manager.queued_exec(scan)(name)
+            for name in "abcdef"}
+    view, model = window.table_view, window.table_view.model()
+    wait_until_mirrored(qtbot, view.model(), manager.job_queue)
+    table_filter = window.operator.table_filter
+    qtbot.keyClicks(table_filter.text_edit, "sweep")
+    assert table_filter.visible_rows() == [0, 2, 4]
+    view.setFocus()
+    view.selectAll()  # Ctrl+A selects what you see, not the hidden scans
+    mime = model.mimeData(view.selectionModel().selectedRows())
+    assert model.dragged_experiments(mime) == [jobs["a"], jobs["c"], jobs["e"]]
+    mime = model.mimeData([model.index(4, 0)])  # drag "e" ...
+    assert model.dropMimeData(mime, Qt.MoveAction, 2, 0, QModelIndex())  # ... and drop it above "c"
+    assert "".join(e.args[0] for e in manager.job_queue.queue) == "abecdf"
