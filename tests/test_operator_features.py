@@ -270,3 +270,21 @@ def test_a_timed_start_on_a_paused_queue_publishes_the_new_reason(manager):
         sub.close()
     assert snapshot.paused
     assert len(records) == 1 and records[0].paused and records[0].reason.startswith("starts at ")
+
+
+def test_leaving_with_manager_waits_for_a_timed_start_and_runs_the_jobs(qtbot):
+    from labqueue.manager import Manager
+
+    ran = threading.Event()
+    with Manager() as manager:
+        manager.resume_worker(at=0.3)
+        exp = manager.queued_exec(ran.set)()
+    assert ran.is_set() and exp.status is ExpStatus.FINISHED
+    assert manager.resume_at is None
+
+
+def test_shutdown_that_cancels_does_not_wait_for_a_timed_start(manager):
+    manager.resume_worker(at=3600)
+    exp = manager.queued_exec(lambda: 1)()
+    assert manager.shutdown(wait=True, timeout=10)
+    assert exp.status is ExpStatus.CANCELLED and manager.resume_at is None

@@ -270,3 +270,9 @@ def test_the_window_command_keeps_its_options(argv, capsys):
     assert main(argv) == 0
     out = capsys.readouterr().out
     assert ("labqueue" in out) and ("--stop-on-failure" in out or "0.1" in out)
+
+
+def test_a_script_that_schedules_its_start_runs_its_jobs_at_that_time(tmp_path):
+    code, out, err = _run(_script(tmp_path, "manager.resume_worker(at=0.3); measure(1); measure(2)"))
+    assert code == EXIT_OK, out + err
+    assert "2 finished" in out and "cancelled" not in out.split("labqueue run jobs.py:")[0]

@@ -333,9 +333,15 @@ class Manager(QObject):
         """Stop the worker thread after the current job; queued jobs are cancelled.
 
         ``abort=True`` also aborts the running job; ``cancel_pending=False`` lets queued jobs run
-        first (unless paused). With ``wait``, joins the thread (at most ``timeout`` seconds) and
-        returns whether it has stopped.
+        first (unless paused; a pending timed start is waited for when ``wait`` and no ``timeout``).
+        With ``wait``, joins the thread (at most ``timeout`` seconds) and returns whether it has stopped.
         """
+        if (wait and timeout is None and not cancel_pending and not abort and self.resume_at is not None
+                and self.job_queue.qsize("queued") and not self.worker.in_worker_thread()):
+            # A script that scheduled its jobs (resume_worker(at=...)) and ended: they run at that time.
+            logger.warning("Waiting for the timed start at %s to run the %d queued job(s) (Ctrl+C cancels them).",
+                           f"{self.resume_at:%Y-%m-%d %H:%M}", self.job_queue.qsize("queued"))
+            self._scheduled_start.wait()
         self._shut_down = True
         self._scheduled_start.close()
         self._checkpoints.release()  # a job paused inside must not keep the thread from ending

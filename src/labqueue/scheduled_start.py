@@ -91,6 +91,15 @@ class ScheduledStart:
             self._fired = threading.current_thread()
         self._on_time()
 
+    def wait(self) -> None:
+        """Block until the schedule has fired or was cancelled (Ctrl+C can interrupt it)."""
+        while True:
+            with self._lock:
+                thread = self._thread
+            if thread is None or not thread.is_alive():
+                return
+            thread.join(0.2)  # in slices: a KeyboardInterrupt gets in between
+
     def close(self) -> None:
         """Cancel, and join also a thread that has already fired (shutdown)."""
         self.cancel()

@@ -229,10 +229,12 @@ class _Run:
 
     def _settled(self) -> bool:
         q = self.manager.job_queue
-        return not q.qsize("running") and (not q.qsize("queued") or q.paused)
+        # Paused with a timed start pending (manager.resume_worker(at=...)) is not settled: it resumes.
+        return not q.qsize("running") and (not q.qsize("queued") or (q.paused and self.manager.resume_at is None))
 
     def _wait_for_queue(self) -> None:
-        """Until no job runs and none is queued (or the queue is paused: nobody could resume it)."""
+        """Until no job runs and none is queued (or the queue is paused: nobody could resume it, unless a
+        timed start will)."""
         while not self.tally.wait_for(self._settled, 0.5):
             pass  # the timeout only lets Ctrl+C in between
         q = self.manager.job_queue
