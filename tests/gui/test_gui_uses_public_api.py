@@ -25,12 +25,12 @@ FORBIDDEN = {
 
 def test_no_gui_module_takes_the_queue_lock_or_calls_private_engine_code():
     found = []
-    for path in sorted(GUI_DIR.glob("*.py")):
+    for path in sorted(GUI_DIR.rglob("*.py")):
         for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
             code = line.split("#", 1)[0]
             for what, pattern in FORBIDDEN.items():
                 if pattern.search(code):
-                    found.append(f"{path.name}:{number}: {what}: {line.strip()}")
+                    found.append(f"{path.relative_to(GUI_DIR)}:{number}: {what}: {line.strip()}")
     assert not found, "\n".join(found)
 
 
