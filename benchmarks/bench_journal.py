@@ -16,6 +16,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 import tracemalloc
 from pathlib import Path
 
@@ -161,8 +162,15 @@ def figure_memory(limit: int, n: int) -> Figure:
                 jobs[-1].result()
                 del jobs
                 manager.history.flush(60)
-                gc.collect()
-                return tracemalloc.get_traced_memory()[0]
+                # Other subscribers (log records, e-mail) drain on threads of their own: what they hold
+                # for a moment is not kept. The least of a few looks is what stays.
+                least = None
+                for _ in range(5):
+                    time.sleep(0.1)
+                    gc.collect()
+                    now = tracemalloc.get_traced_memory()[0]
+                    least = now if least is None else min(least, now)
+                return least
 
             run(limit * 2)  # the limit is reached; first-use allocations done
             tracemalloc.start()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import operator
 import sqlite3
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -272,7 +273,7 @@ class JournalWriter:
                     values = tuple(v for v in values if v is not None)
                 updates.setdefault(cols, []).append((*values, row_id))
         self._next_pos = pos
-        if not live and len(states) > 1000:
+        if not live and sys.getsizeof(live) > 4096:
             self._rowids = {}  # a dict keeps the size of its largest burst: let it go
         if rows:
             _insert_rows(conn, rows)
