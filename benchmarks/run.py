@@ -98,18 +98,21 @@ REASONS: dict[str, str] = {
            "jobs that wait for instruments release the GIL. Next step: paint rows without Python data() calls."),
     "6c": ("as 6a, plus the log pane, status bar and result view; the log pane now takes records in bursts "
            "(6c was 800-1800 ms before, one posted event and one row insert per record)."),
-    "9a": ("measured with the engine of 2026-11-27 17:00 (lock-free submit, job events from the stream): during "
-           "a flood of no-op jobs four Python threads want the GIL (the script, the worker, the job-event "
-           "thread, the GUI), so the GUI thread's Python work runs 10-25x slower in wall time than its CPU time "
-           "(a 4 ms slice of the mirror took 30-100 ms). The longest blocks seen: the ETA label's estimate "
-           "over 20,000 queued jobs (12-385 ms), the log pane taking thousands of records (85-145 ms before it "
-           "filtered its rows itself), the table's repaint (6-70 ms), the mirror's slices; frames already drop "
-           "to 10 a second under a flood. Jobs that wait for instruments release the GIL (figure 6e)."),
+    "9a": ("measured on 2026-11-27 17:00-17:40 with the engine on the change stream: during a flood of no-op "
+           "jobs several Python threads want the GIL (the script, the worker, the job-event and journal "
+           "subscribers, the GUI), so the GUI thread's Python work runs 10-25x slower in wall time than its CPU "
+           "time (a 4 ms slice of the mirror took 30-100 ms) and it waits 90-170 ms for the GIL in gaps where it "
+           "runs none of its handlers. Blocks seen inside the longest gaps: the ETA label's estimate over "
+           "20,000 queued jobs (12-385 ms), the log pane's insert (85-285 ms before it filtered its own rows), "
+           "the table's repaint (6-70 ms); frames already drop to 10 a second under a flood. Runs on this shared "
+           "VM swing 2-5x (9a: 52-575 ms). Jobs that wait for instruments release the GIL (figure 6e)."),
     "9b": "as 9a: the longest gap holds one of those blocks plus the waits for the GIL around it.",
-    "9c": ("the worker shares the GIL with the script thread, the job-event thread and the GUI thread; headless "
-           "throughput (figure 1) is the engine's own figure."),
-    "9d": ("a script thread queueing 20,000 jobs runs pure Python without pause; the GUI thread's inserts and "
-           "repaints (one per 100 ms frame) wait for the GIL between its 5 ms turns."),
+    "9c": ("the worker shares the GIL with the script thread, the subscriber threads and the GUI thread (0.49 to "
+           "0.61 in the runs measured); headless throughput (figure 1) is the engine's own figure."),
+    "9d": ("while the queue is paused the script thread queues pure Python without ever blocking (lock-free "
+           "submit) and the journal and job-event threads take every record too; the GUI thread's frames "
+           "(one insert and one repaint per 100 ms) wait for the GIL: 59-94 ms in a fresh window, 160-330 ms "
+           "after 20,000 finished jobs (figure 9a's) are in the table."),
 }
 
 
