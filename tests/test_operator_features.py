@@ -161,13 +161,14 @@ def test_shutdown_releases_a_job_waiting_at_a_checkpoint(make_manager, qtbot):
 # ----------------------------------------------------------------- timed start
 def test_resume_at_seconds_pauses_then_resumes(manager, qtbot):
     exp_started = threading.Event()
+    manager.pause_worker()
     with qtbot.waitSignal(manager.resume_at_changed_signal) as sig:
-        manager.resume_worker(at=0.2)
+        manager.resume_worker(at=1.0)
     assert isinstance(manager.resume_at, dt.datetime) and sig.args == [manager.resume_at]
     assert not manager.running.is_set()
     exp = manager.queued_exec(exp_started.set)()
-    assert exp.status is ExpStatus.QUEUED
-    qtbot.waitUntil(manager.running.is_set, timeout=5000)
+    assert exp.status is ExpStatus.QUEUED or manager.resume_at is None  # (unless a stalled machine took 1 s)
+    qtbot.waitUntil(manager.running.is_set, timeout=10000)
     assert exp_started.wait(5)
     assert manager.resume_at is None
 
