@@ -212,3 +212,27 @@ def test_a_failure_traceback_starts_at_the_job_not_in_the_worker(manager):
     assert "worker.py" not in exp.traceback
     assert 'in measure\n    raise ValueError("field out of range")' in exp.traceback
     assert exp.traceback.startswith("Traceback (most recent call last):")
+
+
+def test_the_pause_after_a_failure_holds_when_result_raises(manager):
+    """A script that catches the failure must see the paused queue at once."""
+    for _ in range(50):
+        exp = manager.queued_exec(int)("not a number")
+        with pytest.raises(ValueError):
+            exp.result(timeout=10)
+        assert not manager.running.is_set()
+        manager.resume_worker()
+
+
+def test_a_slow_argument_repr_is_paid_by_the_submitter_not_a_view(manager):
+    calls = []
+
+    class Slow:
+        def __repr__(self):
+            calls.append(threading.current_thread().name)
+            return "Slow()"
+
+    manager.pause_worker()
+    exp = manager.queued_exec(print)(Slow())
+    assert calls == [threading.current_thread().name]
+    assert exp.call_text == "print(Slow())" and len(calls) == 1

@@ -260,6 +260,7 @@ class ExperimentQueue(QObject):
         if self._closed:
             raise RuntimeError(f"cannot queue {exp.call_text}: its Manager has been shut down")
         exp.set_owner(self)
+        exp.call_text  # noqa: B018 - made here, on the submitting thread: a slow __repr__ never reaches a view
         self._inbox.append(exp)
         self._lock.merge_if_free()
 

@@ -167,6 +167,8 @@ class Worker(QObject):
             self.result_q.put(result)  # before the job is done: result() and result_q agree
         if failure is not None:
             status, value = ExpStatus.FAILED, failure
+            if self.pause_on_failure:  # before result() can return: whoever catches the failure sees the pause
+                self.running.clear()
         else:
             status, value = ExpStatus.FINISHED, result
         exp, status, nxt = self.job_q.finish_and_start_next(
@@ -177,8 +179,7 @@ class Worker(QObject):
     def _between_jobs(self, exp: Experiment, status: ExpStatus) -> None:
         """Under the queue lock, after ``exp`` is done and before the next job starts."""
         if status is ExpStatus.FAILED and self.pause_on_failure:
-            self.running.clear()
-            self.job_q.set_paused(True, f"{exp.call_text} failed")
+            self.job_q.set_paused(True, f"{exp.call_text} failed")  # published after the failure record
         for hook in self.done_hooks:
             hook(exp, status)
 
