@@ -41,7 +41,16 @@ def machine_settings(max_examples: int) -> settings:
 
 
 _INDEX = st.integers(-8, 12)
-_RACES = ("put", "remove_next", "cancel_next", "pause", "clear", "next_to_top", "abort")
+_RACES = ("put", "remove_next", "cancel_next", "pause", "clear", "next_to_top", "abort", "remove_at_first_index",
+          "move_last_by_index")
+
+
+def _raised(call):
+    """What ``call()`` returned, or the type of the IndexError / ValueError it raised."""
+    try:
+        return call()
+    except (IndexError, ValueError) as exc:
+        return type(exc)
 
 
 class QueueMachine(RuleBasedStateMachine):
@@ -239,6 +248,7 @@ class QueueMachine(RuleBasedStateMachine):
         first = ref.queued[0] if ref.queued else None
         last = ref.queued[-1] if ref.queued else None
         new = self._new_job(kind) if op == "put" else None
+        fq = ref.first_queued
         calls = {
             "put": (lambda: self.q.put(new.exp), lambda r: r.put(new)),
             "remove_next": (lambda: self.q.remove_jobs([first.exp] if first else []),
@@ -250,6 +260,9 @@ class QueueMachine(RuleBasedStateMachine):
             "next_to_top": (lambda: self.q.move_jobs_to_top([last.exp] if last else []),
                             lambda r: r.move_to_top([last] if last else [])),
             "abort": (self.manager.abort_job, lambda r: r.abort()),
+            # By index: the worker finishing a job (and history_limit trimming) may shift what it names.
+            "remove_at_first_index": (lambda: _raised(lambda: self.q.remove_item(fq)), lambda r: r.remove_items(fq)),
+            "move_last_by_index": (lambda: _raised(lambda: self.q.move_item(-1, fq)), lambda r: r.move_item(-1, fq)),
         }
         call, model = calls[op]
         candidates = []  # (reference, what the call returns) for each order the race may take
