@@ -119,3 +119,4 @@ def test_setting_a_lower_limit_trims_at_once_and_bad_limits_are_refused(make_man
         manager.history_limit = -1
     with pytest.raises(ValueError, match="history_limit"):
         make_manager(history_limit="10")
+

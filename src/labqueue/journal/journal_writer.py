@@ -146,6 +146,7 @@ class JournalWriter:
                     if records:
                         self._write(records)
                 finally:
+                    records = None  # the batch's jobs must not stay alive while the thread waits
                     with self._cond:
                         self._done += 1
                         self._cond.notify_all()
