@@ -236,3 +236,42 @@ def test_a_slow_argument_repr_is_paid_by_the_submitter_not_a_view(manager):
     exp = manager.queued_exec(print)(Slow())
     assert calls == [threading.current_thread().name]
     assert exp.call_text == "print(Slow())" and len(calls) == 1
+
+
+class _InterruptedRLock:
+    """An RLock whose next acquire() takes the lock and then raises KeyboardInterrupt, as Ctrl+C
+    does when it lands right after the C call returns into the queue's Python code."""
+
+    def __init__(self, real):
+        self.real, self.armed = real, True
+
+    def acquire(self, blocking=True, timeout=-1):
+        got = self.real.acquire(blocking, timeout)
+        if self.armed:
+            self.armed = False
+            raise KeyboardInterrupt
+        return got
+
+    def __getattr__(self, name):
+        return getattr(self.real, name)
+
+
+@pytest.mark.parametrize("operation", ["read", "put"])
+def test_ctrl_c_right_after_taking_the_queue_lock_does_not_leave_it_held(manager, operation):
+    """labqueue run hung for good when Ctrl+C landed there: the worker waited for the lock forever."""
+    manager.pause_worker()
+    lock = manager.job_queue._lock
+    lock._rlock = _InterruptedRLock(lock._rlock)
+    with pytest.raises(KeyboardInterrupt):
+        if operation == "read":
+            manager.job_queue.qsize()
+        else:
+            manager.queued_exec(lambda: 1)()
+    lock._rlock = lock._rlock.real
+    taken = threading.Event()
+    other = threading.Thread(target=lambda: manager.job_queue.qsize() is not None and taken.set())
+    other.start()
+    other.join(10)
+    assert taken.is_set(), "the queue's lock was left held"
+    manager.resume_worker()
+    assert manager.queued_exec(lambda: 2)().result(timeout=10) == 2

@@ -80,6 +80,8 @@ class ExperimentQueue(QObject):
         self._listeners: dict[str, int] = {}
         #: Called (under the lock) whenever a job may now be startable; the worker sets it.
         self.on_work: Callable[[], None] | None = None
+        #: Called (without the lock) when ``put()`` left a job in the inbox for the lock's holder.
+        self.on_busy_put: Callable[[], None] | None = None
 
     def connectNotify(self, signal: QMetaMethod) -> None:  # noqa: N802 - Qt's name
         name = bytes(signal.name()).decode()
@@ -262,7 +264,8 @@ class ExperimentQueue(QObject):
         exp.set_owner(self)
         exp.call_text  # noqa: B018 - made here, on the submitting thread: a slow __repr__ never reaches a view
         self._inbox.append(exp)
-        self._lock.merge_if_free()
+        if not self._lock.merge_if_free() and self.on_busy_put is not None:
+            self.on_busy_put()  # the holder merges it when it lets go; a sleeping worker looks too
 
     def get_next_job(self) -> Experiment:
         """Mark the first queued job RUNNING and return it; ``queue.Empty`` if none is queued."""
@@ -545,23 +548,42 @@ class _InboxLock:
         self._inbox = inbox
         self._merge = merge
 
+    # This is Python code, so Ctrl+C (KeyboardInterrupt) can land between taking the lock and the
+    # caller's ``with`` body, where no ``__exit__`` would give it back and the worker would wait
+    # for it forever. Every path below therefore gives back, on any exception, a lock that this
+    # thread did not hold before (re-entrant takes are rare and never on a Ctrl+C path).
     def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
-        got = self._rlock.acquire(blocking, timeout)
-        if got and self._inbox:
-            self._merge()
-        return got
+        rlock = self._rlock
+        held_before = rlock._is_owned()
+        try:
+            got = rlock.acquire(blocking, timeout)
+            if got and self._inbox:
+                self._merge()
+            return got
+        except BaseException:
+            if not held_before and rlock._is_owned():
+                rlock.release()
+            raise
 
     def release(self) -> None:
         self._rlock.release()
         self.merge_if_free()
 
-    def merge_if_free(self) -> None:
-        """Merge the inbox now if no other thread holds the lock (else its holder will)."""
-        while self._inbox and self._rlock.acquire(False):
-            try:
-                self._merge()
-            finally:
-                self._rlock.release()
+    def merge_if_free(self) -> bool:
+        """Merge the inbox now unless another thread holds the lock (its holder will); True if empty."""
+        rlock = self._rlock
+        held_before = rlock._is_owned()
+        try:
+            while self._inbox and rlock.acquire(False):
+                try:
+                    self._merge()
+                finally:
+                    rlock.release()
+        except BaseException:
+            if not held_before and rlock._is_owned():
+                rlock.release()
+            raise
+        return not self._inbox
 
     __enter__ = acquire
 

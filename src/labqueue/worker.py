@@ -50,6 +50,7 @@ class Worker(QObject):
         #: next one starts (loop mode, duration statistics). Keep them short; they must not raise.
         self.done_hooks: list[Callable[[Experiment, ExpStatus], None]] = []
         job_q.on_work = self._on_work
+        job_q.on_busy_put = self._wake.set  # belt and braces: a sleeping worker takes the lock and merges
 
     def _on_work(self) -> None:
         """Under the queue lock: a job may be startable now; wake the worker if it sleeps."""
