@@ -10,7 +10,7 @@ parameter so that tests control time instead of sleeping.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import NamedTuple
 
 from labqueue.duration_stats import DurationStats
@@ -113,41 +113,28 @@ class QueueEta:
 
         ``delay`` is the wait before queued jobs may start (a timed start); the running job goes on.
         """
-        now, memo = self.clock(), {}
-        offset = 0.0
-        exact = True
-        starts: dict[str, ExpectedStart] = {}
-        queued = ExpStatus.QUEUED
-        remaining = self.remaining
-        for exp in self._pending_jobs():
-            if exp.status is queued:
-                if not starts:  # the first queued job: the running one must end and the delay pass
-                    offset = max(offset, delay)
-                starts[exp.job_id] = ExpectedStart(offset, exact)
-                try:
-                    seconds = memo[exp.func]
-                except (KeyError, TypeError):
-                    seconds = remaining(exp, now, memo)
-            else:
-                seconds = remaining(exp, now)
-            if seconds is None:
-                exact = False
-            else:
-                offset += seconds
-        return starts
+        return {exp.job_id: start for exp, start in self._walk_starts(delay)}
 
     def expected_start(self, job: Experiment, delay: float = 0.0) -> ExpectedStart | None:
-        """:class:`ExpectedStart` of the queued ``job`` alone (None if it is not queued here)."""
+        """:class:`ExpectedStart` of the queued ``job`` alone (None if it is not queued here).
+
+        Walks only as far as ``job`` (a tooltip on a 100,000-job queue)."""
+        for exp, start in self._walk_starts(delay):
+            if exp is job:
+                return start
+        return None
+
+    def _walk_starts(self, delay: float) -> Iterator[tuple[Experiment, ExpectedStart]]:
+        """Each queued job with its expected start, in queue order (lazily)."""
         now, memo = self.clock(), {}
         offset, exact, first = 0.0, True, True
         queued = ExpStatus.QUEUED
         remaining = self.remaining
         for exp in self._pending_jobs():
             if exp.status is queued:
-                if first:
+                if first:  # the first queued job: the running one must end and the delay pass
                     offset, first = max(offset, delay), False
-                if exp is job:
-                    return ExpectedStart(offset, exact)
+                yield exp, ExpectedStart(offset, exact)
                 try:
                     seconds = memo[exp.func]
                 except (KeyError, TypeError):
@@ -158,4 +145,3 @@ class QueueEta:
                 exact = False
             else:
                 offset += seconds
-        return None
