@@ -165,7 +165,7 @@ def figure_memory(limit: int, n: int) -> Figure:
                 # Other subscribers (log records, e-mail) drain on threads of their own: what they hold
                 # for a moment is not kept. The least of a few looks is what stays.
                 least = None
-                for _ in range(10):
+                for _ in range(5):
                     time.sleep(0.2)
                     gc.collect()
                     now = tracemalloc.get_traced_memory()[0]
@@ -188,7 +188,7 @@ def figure_memory(limit: int, n: int) -> Figure:
 
 def figures() -> list[Figure]:
     return [figure_throughput(size(20_000), repeats(5)), figure_startup(size(100_000), repeats(2)),
-            figure_memory(max(10, size(10_000)), size(20_000))]
+            figure_memory(max(10, size(10_000)), size(10_000))]
 
 
 if __name__ == "__main__":
