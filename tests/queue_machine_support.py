@@ -41,8 +41,8 @@ def machine_settings(max_examples: int) -> settings:
 
 
 _INDEX = st.integers(-8, 12)
-_RACES = ("put", "remove_next", "cancel_next", "pause", "clear", "next_to_top", "abort", "remove_at_first_index",
-          "move_last_by_index")
+_RACES = ("put", "remove_next", "cancel_next", "pause", "resume", "clear", "next_to_top", "abort",
+          "remove_at_first_index", "move_last_by_index")
 
 
 def _raised(call):
@@ -256,6 +256,7 @@ class QueueMachine(RuleBasedStateMachine):
             "cancel_next": (lambda: first.exp.cancel() if first else None,
                             lambda r: r.cancel(first) if first else None),
             "pause": (self.manager.pause_worker, lambda r: r.pause()),
+            "resume": (self.manager.resume_worker, lambda r: r.resume()),
             "clear": (self.manager.clear_all_jobs, lambda r: r.clear()),
             "next_to_top": (lambda: self.q.move_jobs_to_top([last.exp] if last else []),
                             lambda r: r.move_to_top([last] if last else [])),

@@ -9,6 +9,7 @@ import queue
 import threading
 
 from labqueue import queue_changes as qc
+from labqueue.experiment import ExpStatus
 from labqueue.experiment_queue import ExperimentQueue
 from labqueue.worker import Worker, WorkerThread
 
@@ -50,3 +51,45 @@ def test_pause_right_after_resume_is_not_undone_by_the_waking_worker():
         worker.stop()
         assert thread.wait(10000)
         sub.close()
+
+
+class _ClearReportingEvent(threading.Event):
+    """``running`` that tells the test when someone clears it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.cleared = threading.Event()
+
+    def clear(self) -> None:
+        super().clear()
+        self.cleared.set()
+
+
+def test_resume_while_a_failed_job_is_being_recorded_leaves_a_consistent_pause(make_manager):
+    """The worker clears ``running`` as soon as a job raised, then records the failure and publishes
+    the pause under the queue lock. A resume in between used to leave the queue announced as
+    paused while ``running`` was set and the next job started anyway."""
+    manager = make_manager()  # pause_on_failure
+    q = manager.job_queue
+    running = _ClearReportingEvent()
+    running.set()
+    manager.worker.running = manager.running = running
+    go, started = threading.Event(), threading.Event()
+
+    def broken():
+        started.set()
+        go.wait(10)
+        raise RuntimeError("instrument not responding")
+
+    failing = manager.queued_exec(broken)()
+    after = manager.queued_exec(lambda: "next")()
+    assert started.wait(10)
+    with q:  # the worker must wait for the lock to record the failure
+        go.set()
+        assert running.cleared.wait(10)  # it saw the failure and paused
+        manager.resume_worker()  # the operator presses Resume, before the failure is recorded
+    assert failing.exception(timeout=10) is not None
+    with q:
+        state = (q.paused, running.is_set(), after.status)
+    assert state in [(True, False, ExpStatus.QUEUED), (False, True, ExpStatus.RUNNING),
+                     (False, True, ExpStatus.FINISHED)], f"paused, running set, next job: {state}"

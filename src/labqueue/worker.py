@@ -180,6 +180,9 @@ class Worker(QObject):
     def _between_jobs(self, exp: Experiment, status: ExpStatus) -> None:
         """Under the queue lock, after ``exp`` is done and before the next job starts."""
         if status is ExpStatus.FAILED and self.pause_on_failure:
+            # Cleared again here, with the pause it goes with: a resume since the early clear in _run
+            # came before this failure was recorded, so the failure's pause wins.
+            self.running.clear()
             self.job_q.set_paused(True, f"{exp.call_text} failed")  # published after the failure record
         for hook in self.done_hooks:
             hook(exp, status)
