@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import stat
@@ -12,6 +13,7 @@ import threading
 import psutil
 import pytest
 from jupyter_client import BlockingKernelClient
+from jupyter_core.utils import ensure_event_loop
 from qtpy.QtCore import QSettings
 
 from labqueue.gui.console import SHUTDOWN_FROM_CONSOLE, PythonConsole
@@ -51,6 +53,13 @@ def client_for(console: PythonConsole, key: bytes | None = None) -> BlockingKern
     return client
 
 
+def close_this_threads_event_loop() -> None:
+    """jupyter_client's blocking calls leave an asyncio loop per thread; close it with the thread."""
+    loop = ensure_event_loop()
+    loop.close()
+    asyncio.set_event_loop(None)
+
+
 class RemoteRun:
     """Runs code through a blocking client on a thread, as another process would; the GUI thread spins."""
 
@@ -68,6 +77,7 @@ class RemoteRun:
             self.reply = self.client.execute_interactive(code, timeout=60, output_hook=self._output)["content"]
         finally:
             self.client.stop_channels()
+            close_this_threads_event_loop()
 
     def _output(self, msg: dict) -> None:
         content = msg["content"]
@@ -204,6 +214,7 @@ def test_remote_shutdown_request_is_refused_and_the_window_goes_on(qtbot, consol
             replies.append(client.control_channel.get_msg(timeout=30)["content"])
         finally:
             client.stop_channels()
+            close_this_threads_event_loop()
 
     thread = threading.Thread(target=ask_to_shut_down)
     thread.start()
@@ -284,3 +295,58 @@ def test_help_remote_access_shows_the_exact_commands_and_quit_removes_the_file(q
     window.quit_without_asking()
     qtbot.waitUntil(lambda: not window.isVisible(), timeout=15_000)
     assert not path.exists()
+
+
+def _free_port_run(count: int = 5) -> int:
+    """The first of ``count`` consecutive ports that are free on 127.0.0.1."""
+    from labqueue.gui.kernel.kernel_ports import ports_in_use
+
+    for base in range(41000, 60000, 97):
+        if not ports_in_use({str(i): base + i for i in range(count)}):
+            return base
+    pytest.skip("no run of free ports")
+
+
+def _start_console(qtbot, manager, tmp_path) -> PythonConsole:
+    console = PythonConsole(manager, settings=QSettings(str(tmp_path / "c.ini"), QSettings.IniFormat))
+    qtbot.addWidget(console)
+    qtbot.waitUntil(lambda: "In [1]" in console._control.toPlainText())
+    return console
+
+
+def test_fixed_ports_from_the_environment(qtbot, manager, tmp_path, monkeypatch, runtime_dir):
+    base = _free_port_run()
+    monkeypatch.setenv("LABQUEUE_KERNEL_PORTS", str(base))
+    console = _start_console(qtbot, manager, tmp_path)
+    try:
+        info = json.loads(console.connection_file.read_text())
+        assert [info[f"{name}_port"] for name in ("shell", "iopub", "stdin", "control", "hb")] == \
+            [base, base + 1, base + 2, base + 3, base + 4]
+        remote = RemoteRun(console, "here = True")
+        qtbot.waitUntil(remote.finished, timeout=30_000)
+        remote.join()
+        assert console.shell.user_ns["here"] is True
+    finally:
+        console.shutdown()
+
+
+def test_fixed_ports_in_use_fall_back_to_free_ports_with_a_message(qtbot, manager, tmp_path, monkeypatch,
+                                                                   runtime_dir, caplog):
+    import socket
+
+    base = _free_port_run()
+    monkeypatch.setenv("LABQUEUE_KERNEL_PORTS", str(base))
+    with socket.socket() as squatter:  # e.g. another labqueue window started with the same setting
+        squatter.bind(("127.0.0.1", base + 2))
+        squatter.listen()
+        console = _start_console(qtbot, manager, tmp_path)
+        try:
+            assert f"{base + 2} already in use" in caplog.text
+            info = json.loads(console.connection_file.read_text())
+            assert base + 2 not in {info[f"{name}_port"] for name in ("shell", "iopub", "stdin", "control", "hb")}
+            remote = RemoteRun(console, "here = True")
+            qtbot.waitUntil(remote.finished, timeout=30_000)
+            remote.join()
+            assert console.shell.user_ns["here"] is True
+        finally:
+            console.shutdown()

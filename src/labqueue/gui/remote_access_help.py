@@ -44,6 +44,8 @@ jupyter console --existing ./{name} --ssh {login}
 ssh -N {forwards} {login}
 jupyter console --existing ./{name}
 </pre>
+<p>The ports change at every start; for fixed ones (40001–40005, say) start labqueue with
+<code>LABQUEUE_KERNEL_PORTS=40001</code>.</p>
 <p><b>Security</b>: the ports listen on 127.0.0.1 only (other computers reach them only through SSH). The
 file holds the key that signs every message; it is readable by you alone (mode 0600). Whoever can read
 it can run code as you on this computer. It is deleted when labqueue quits.</p>

@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import atexit
 import contextlib
+import errno
 import logging
 import os
 import sys
@@ -42,6 +43,7 @@ from qtpy.QtCore import QObject, QSocketNotifier, QTimer, Signal  # noqa: E402
 from tornado.ioloop import IOLoop  # noqa: E402
 
 from labqueue.gui.kernel.connection_file import connection_file_path, remove_stale_connection_files  # noqa: E402
+from labqueue.gui.kernel.kernel_ports import PORTS_ENV, ports_in_use, requested_ports  # noqa: E402
 from labqueue.gui.kernel.window_ipython_kernel import WindowIPythonKernel, kernel_log  # noqa: E402
 
 __all__ = ["KernelStartError", "WindowKernel"]
@@ -120,12 +122,8 @@ class _WindowKernelApp(IPKernelApp):
             if thread is not None and thread.is_alive():
                 thread.stop()
                 thread.join(5)
-        for sock in (self.debugpy_socket, self.debug_shell_socket, self.shell_socket,
-                     self.control_socket, self.stdin_socket):
-            if sock is not None and not sock.closed:
-                sock.close(linger=0)
         if self.context is not None:
-            self.context.term()
+            self.context.destroy(linger=0)  # closes what is left, also after a start that failed half-way
 
 
 def _let_iopub_thread_finish_cleanly(iopub_thread: Any) -> None:
@@ -185,26 +183,50 @@ class WindowKernel(QObject):
         """Start the kernel; raises :class:`KernelStartError` with the reason if it cannot."""
         if _running:
             raise KernelStartError(f"this process already runs a labqueue kernel ({_running[0].connection_file})")
-        kernel_class = WindowIPythonKernel
-        kernel_class.clear_instance()
-        ZMQInteractiveShell.clear_instance()
+        ports = requested_ports()
+        busy = ports_in_use(ports) if ports else []
+        if busy:
+            logger.warning("The console's kernel cannot use the ports set by %s: %s already in use (another "
+                           "labqueue window?). It uses free ports instead; Help → Remote access shows them.",
+                           PORTS_ENV, ", ".join(map(str, busy)))
+            ports = None
         try:
-            with _environment_variable("IPYTHONDIR", self._ipython_dir):
-                app = self._app = _WindowKernelApp(ip="127.0.0.1", transport="tcp", kernel_class=kernel_class,
-                                                   log=kernel_log, quiet=True)
-                app.initialize([])
-        except SystemExit as exc:  # traitlets' catch_config_error exits on a bad config
-            self._close_app()
-            raise KernelStartError(f"the IPython configuration in {self._ipython_dir} is invalid ({exc})")
-        except (zmq.ZMQError, OSError) as exc:
-            self._close_app()
-            raise KernelStartError(f"could not open the kernel's ports on 127.0.0.1: {exc}")
+            app = self._initialize_app(ports)
+        except zmq.ZMQError as exc:
+            if not ports or exc.errno != errno.EADDRINUSE:
+                raise KernelStartError(f"could not open the kernel's ports on 127.0.0.1: {exc}")
+            logger.warning("The console's kernel cannot use the ports set by %s (%s); it uses free ports instead.",
+                           PORTS_ENV, exc)
+            app = self._initialize_app(None)
         _running.append(self)
+        atexit.register(app.cleanup_connection_file)  # also if the process ends without stop()
         os.chmod(app.connection_file, 0o600)  # jupyter_client writes it so; make sure
         kernel = app.kernel
         kernel.interrupt_handler = self._interrupt_from_control_signal.emit
         kernel.shell.push(self._namespace)
         self._start_dispatch(kernel)
+
+    def _initialize_app(self, ports: dict[str, int] | None) -> _WindowKernelApp:
+        """Bind the sockets, start ipykernel's threads, write the connection file."""
+        kernel_class = WindowIPythonKernel
+        kernel_class.clear_instance()
+        ZMQInteractiveShell.clear_instance()
+        fixed = {f"{name}_port": port for name, port in (ports or {}).items()}
+        try:
+            with _environment_variable("IPYTHONDIR", self._ipython_dir):
+                app = self._app = _WindowKernelApp(ip="127.0.0.1", transport="tcp", kernel_class=kernel_class,
+                                                   log=kernel_log, quiet=True, **fixed)
+                app.initialize([])
+        except SystemExit as exc:  # traitlets' catch_config_error exits on a bad config
+            self._close_app()
+            raise KernelStartError(f"the IPython configuration in {self._ipython_dir} is invalid ({exc})")
+        except zmq.ZMQError:
+            self._close_app()
+            raise
+        except OSError as exc:
+            self._close_app()
+            raise KernelStartError(f"could not open the kernel's ports on 127.0.0.1: {exc}")
+        return app
 
     def _start_dispatch(self, kernel: WindowIPythonKernel) -> None:
         """Hook the kernel's streams up as ``IPythonKernel.start()`` would, the main shell to Qt."""
@@ -250,6 +272,7 @@ class WindowKernel(QObject):
             atexit.unregister(shell.atexit_operations)
             shell.atexit_operations()  # ends the history session, joins IPython's history thread
         atexit.unregister(app.close)
+        atexit.unregister(app.cleanup_connection_file)
         app.close()
         app.cleanup_connection_file()
         kernel_class = type(kernel) if kernel is not None else WindowIPythonKernel
