@@ -63,10 +63,14 @@ def close_this_threads_event_loop() -> None:
 class RemoteRun:
     """Runs code through a blocking client on a thread, as another process would; the GUI thread spins."""
 
-    def __init__(self, console: PythonConsole, code: str):
+    def __init__(self, console: PythonConsole, code: str, answer: str | None = None,
+                 answer_after: threading.Event | None = None):
         self.client = client_for(console)
         self.reply: dict | None = None
         self.outputs: list[str] = []
+        self.prompts: list[str] = []
+        self._answer = answer
+        self._answer_after = answer_after
         self._thread = threading.Thread(target=self._run, args=(code,), name="remote client")
         self._thread.start()
 
@@ -74,7 +78,9 @@ class RemoteRun:
         self.client.start_channels()
         try:
             self.client.wait_for_ready(timeout=30)
-            self.reply = self.client.execute_interactive(code, timeout=60, output_hook=self._output)["content"]
+            self.reply = self.client.execute_interactive(code, timeout=60, output_hook=self._output,
+                                                         allow_stdin=self._answer is not None,
+                                                         stdin_hook=self._stdin)["content"]
         finally:
             self.client.stop_channels()
             close_this_threads_event_loop()
@@ -84,6 +90,12 @@ class RemoteRun:
         if msg["msg_type"] in ("stream", "execute_result", "error"):
             self.outputs.append(content.get("text") or content.get("data", {}).get("text/plain", "")
                                 or content.get("evalue", ""))
+
+    def _stdin(self, msg: dict) -> None:
+        self.prompts.append(msg["content"]["prompt"])
+        if self._answer_after is not None:
+            self._answer_after.wait(10)
+        self.client.input(self._answer)
 
     def finished(self) -> bool:
         return not self._thread.is_alive()
@@ -350,3 +362,23 @@ def test_fixed_ports_in_use_fall_back_to_free_ports_with_a_message(qtbot, manage
             assert console.shell.user_ns["here"] is True
         finally:
             console.shutdown()
+
+
+def test_input_typed_remotely_asks_that_client_and_the_window_goes_on(qtbot, console, manager, table_model):
+    from qtpy.QtCore import QTimer
+
+    manager.queued_exec(abs)(-1).result(timeout=10)  # one row in the table before
+    gui_alive = threading.Event()  # the GUI thread's event loop ran while input() waited
+    ticker = QTimer()
+    ticker.timeout.connect(lambda: console.kernel.is_reading_input and gui_alive.set())
+    ticker.start(20)
+    remote = RemoteRun(console, "name = input('Sample name? ')\nexp = queued_exec(str.upper)(name)",
+                       answer="quartz", answer_after=gui_alive)
+    qtbot.waitUntil(remote.finished, timeout=30_000)
+    ticker.stop()
+    remote.join()
+    assert gui_alive.is_set()
+    assert remote.reply["status"] == "ok" and remote.prompts == ["Sample name? "]
+    assert console.shell.user_ns["name"] == "quartz"
+    qtbot.waitUntil(lambda: table_model.rowCount() == 2)
+    assert console.shell.user_ns["exp"].result(timeout=10) == "QUARTZ"
