@@ -220,6 +220,12 @@ class PythonConsole(RichJupyterWidget):
             self.kernel = None
         self.shut_down_signal.emit()
 
+    def _dispatch(self, msg: dict) -> None:
+        # After shutdown a message already on its way may still arrive (PySide6 delivers it even
+        # though the channels were disconnected); with no client left there is nothing to show it in.
+        if self.kernel_client is not None:
+            super()._dispatch(msg)
+
     # ----------------------------------------------------------------- waiting
     def _readline(self, prompt: str = "", callback: Callable[[str], Any] | None = None,
                   password: bool = False) -> str | None:

@@ -260,7 +260,9 @@ class JobTableView(QTableView):
             return
         menu = self.create_context_menu()
         menu.exec(event.globalPos())
-        menu.deleteLater()
+        # Like a menu on the stack in C++: gone when this returns. (deleteLater() here made PySide6
+        # delete the menu twice.)
+        menu.setParent(None)
 
     # ----------------------------------------------------------------- drag and drop
     def startDrag(self, supported_actions: Qt.DropActions) -> None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import collections
 import time
+import weakref
 from typing import Protocol
 
 from qtpy.QtCore import QObject, Qt, QTimer, Signal
@@ -98,7 +99,10 @@ class QueueMirror(QObject):
         self._shown: tuple[Experiment | None, tuple[float | None, str]] = (self._running, self._progress)
         self._frame_left = 0  # records of the current frame not applied yet
         self._continuation_posted = False
-        self._listener: RowListener | None = None
+        # Weak: the model owns its mirror, and a model -> mirror -> model cycle would leave the
+        # model to Python's cycle collector, which may run on any thread; a QObject (and its
+        # timers) deleted off the GUI thread crashes the event loop under PySide6.
+        self._listener: weakref.ref[RowListener] | None = None
         self._state_changed = False
         self._last_failure: Experiment | None = None
         self._closed = False
@@ -122,7 +126,7 @@ class QueueMirror(QObject):
         if self._initial_rows is None:
             raise RuntimeError("a QueueMirror drives one row listener, attached before its first frame")
         rows, self._initial_rows = self._initial_rows, None
-        self._listener = listener
+        self._listener = weakref.ref(listener)
         return rows
 
     @property
@@ -226,7 +230,7 @@ class QueueMirror(QObject):
         """Apply the frame's records for at most ``budget_s``; end the frame when they are all applied."""
         backlog = self._backlog
         deadline = None if budget_s is None else time.perf_counter() + budget_s
-        listener = self._listener
+        listener = self._listener() if self._listener is not None else None
         apply_state = self._apply
         done = 0
         while self._frame_left:
