@@ -10,6 +10,7 @@ import keyring.backend
 import keyring.core
 import pytest
 from qtpy.QtCore import QSettings, Qt
+from qtpy.QtWidgets import QDialog, QDialogButtonBox
 
 from labqueue.gui.app_settings import app_settings
 from labqueue.gui.notification_store import NotificationConfig, apply_saved_config, load_config, save_config
@@ -60,7 +61,7 @@ def _pick(qtbot, combo, data):
 
 
 def _click_ok(qtbot, dlg):
-    qtbot.mouseClick(dlg.buttons.button(dlg.buttons.Ok), Qt.LeftButton)
+    qtbot.mouseClick(dlg.buttons.button(QDialogButtonBox.Ok), Qt.LeftButton)
 
 
 def _fill_server(qtbot, dlg, port, security="plain"):
@@ -81,7 +82,7 @@ def test_ok_applies_saves_and_keeps_the_password_out_of_the_file(qtbot, dialog, 
     _type(qtbot, dialog.watchdog_spin.lineEdit(), "90")
     _click_ok(qtbot, dialog)
 
-    assert dialog.result() == dialog.Accepted and not dialog.isVisible()
+    assert dialog.result() == QDialog.Accepted and not dialog.isVisible()
     assert manager.notify_address == ["op@lab.example.org", "boss@lab.example.org"]
     assert manager.email_handler_level == logging.ERROR
     smtp = manager.notifications.smtp
@@ -234,6 +235,6 @@ def test_the_window_keeps_code_settings_and_opens_the_dialog_from_its_menu(qtbot
     action.trigger()
     dialog = window.notifications_dialog
     qtbot.waitUntil(lambda: dialog.isVisible())
-    qtbot.mouseClick(dialog.buttons.button(dialog.buttons.Cancel), Qt.LeftButton)
+    qtbot.mouseClick(dialog.buttons.button(QDialogButtonBox.Cancel), Qt.LeftButton)
     qtbot.waitUntil(lambda: window.notifications_dialog is None)
     assert manager.log_file_dir == tmp_path / "from-code"
