@@ -9,7 +9,7 @@ SYS_PKGS := libgl1 libegl1 libglib2.0-0 libfontconfig1 libdbus-1-3 libx11-xcb1 l
             libxcb-icccm4 libxcb-image0 libxcb-keysyms1 libxcb-randr0 libxcb-render-util0 \
             libxcb-shape0 libxcb-xinerama0 libxcb-xfixes0 libxcb-xkb1 libxcb-cursor0 xvfb xauth
 
-.PHONY: run test bench lint screenshot sysdeps clean
+.PHONY: run test test-pyside6 bench lint screenshot sysdeps clean
 
 run: sysdeps $(STAMP)
 	$(BIN)/labqueue
@@ -18,6 +18,12 @@ test: sysdeps $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/lint-imports
 	$(BIN)/python -m pytest
+	$(MAKE) --no-print-directory test-pyside6
+
+# The same suite under the second Qt binding, PySide6 through qtpy (PYTEST_QT_API wins over the
+# qt_api = "pyqt5" in pyproject.toml); subprocesses started by the tests inherit QT_API.
+test-pyside6: sysdeps $(STAMP)
+	QT_API=pyside6 PYTEST_QT_API=pyside6 $(BIN)/python -m pytest
 
 bench: sysdeps $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(BIN)/python benchmarks/run.py
