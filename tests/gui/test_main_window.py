@@ -239,12 +239,12 @@ def test_window_layout_docks_and_column_widths_persist(qtbot, make_manager, tmp_
     qtbot.addWidget(first)
     first.show()
     qtbot.waitExposed(first)
-    first.resize(720, 480)
+    first.resize(870, 520)
     first.table_view.horizontalHeader().resizeSection(1, 321)
     first.addDockWidget(Qt.LeftDockWidgetArea, first.plot_dock)
     first.plot_dock.toggleViewAction().trigger()  # the user hides it from the View menu
     assert not first.plot_dock.isVisible()
-    qtbot.waitUntil(lambda: first.size().width() == 720)
+    qtbot.waitUntil(lambda: first.size().width() == 870)
     first.close()
     assert not first.isVisible()
 
@@ -252,7 +252,7 @@ def test_window_layout_docks_and_column_widths_persist(qtbot, make_manager, tmp_
     qtbot.addWidget(second)
     second.show()
     qtbot.waitExposed(second)
-    assert (second.size().width(), second.size().height()) == (720, 480)
+    assert (second.size().width(), second.size().height()) == (870, 520)
     assert second.table_view.horizontalHeader().sectionSize(1) == 321
     assert second.dockWidgetArea(second.plot_dock) == Qt.LeftDockWidgetArea
     assert not second.plot_dock.isVisible()
