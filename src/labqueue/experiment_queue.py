@@ -89,11 +89,14 @@ class ExperimentQueue(QObject):
             self._listeners[name] = self._listeners.get(name, 0) + 1
 
     def disconnectNotify(self, signal: QMetaMethod) -> None:  # noqa: N802 - Qt's name
+        listeners = getattr(self, "_listeners", None)
+        if listeners is None:  # PySide6 calls this while the object is being torn down
+            return
         name = bytes(signal.name()).decode()
-        if name in self._listeners:
-            self._listeners[name] -= 1
-            if not self._listeners[name]:
-                del self._listeners[name]
+        if name in listeners:
+            listeners[name] -= 1
+            if not listeners[name]:
+                del listeners[name]
 
     # ----------------------------------------------------------------- the lock and the inbox
     def __enter__(self) -> ExperimentQueue:

@@ -7,6 +7,7 @@ import threading
 
 from job_table_support import noop, wait_until_mirrored
 from qtpy.QtCore import QMimeData, QModelIndex, QSettings, Qt, QTimer
+from qtpy.QtWidgets import QDialogButtonBox
 from window_support import DialogAnswerer, redirect_settings
 
 from labqueue.gui.job_table_model import MIME_TYPE, Column, JobTableModel, dragged_job_count
@@ -301,7 +302,7 @@ def test_the_test_email_answer_shows_whole_and_clears_an_old_error(qtbot, manage
     dialog.show()
     qtbot.waitExposed(dialog)
     dialog.addresses_edit.setText("op@lab.example.org")
-    qtbot.mouseClick(dialog.buttons.button(dialog.buttons.Ok), Qt.LeftButton)
+    qtbot.mouseClick(dialog.buttons.button(QDialogButtonBox.Ok), Qt.LeftButton)
     assert dialog.error_label.isVisible()  # "Not saved: enter the SMTP server"
     dialog.host_edit.setText("smtp.lab.example.org")
     reply = "550 5.7.1 " + " ".join(["the server refused the message for a reason it explains at length"] * 6)
