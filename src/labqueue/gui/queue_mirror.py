@@ -108,6 +108,12 @@ class QueueMirror(QObject):
         self._closed = False
         #: The time (epoch seconds) the running job's elapsed time is shown for (set once a tick).
         self.now = time.time()
+        # The rest of a frame's records, after the event loop had a turn. A child timer, not
+        # QTimer.singleShot(0, method): PySide6 would still call the method of a deleted mirror.
+        self._continuation = QTimer(self)
+        self._continuation.setSingleShot(True)
+        self._continuation.setInterval(0)
+        self._continuation.timeout.connect(self._continue_frame)
         self._frame = QTimer(self)
         self._frame.setInterval(FRAME_MS)
         self._frame.timeout.connect(self._on_frame)
@@ -245,7 +251,7 @@ class QueueMirror(QObject):
         if self._frame_left:
             if not self._continuation_posted:
                 self._continuation_posted = True
-                QTimer.singleShot(0, self._continue_frame)
+                self._continuation.start()
             return
         if listener is not None:
             listener.end_slice()
