@@ -58,6 +58,7 @@ class HistoryTableModel(QAbstractTableModel):
         self._history = history
         self._rows: list[JobRecord] = []
         self._exhausted = history.path is None
+        self._resetting = False
         app = QApplication.instance()
         self._grey = app.palette().color(QPalette.Disabled, QPalette.Text) if app is not None else QColor("gray")
 
@@ -72,29 +73,42 @@ class HistoryTableModel(QAbstractTableModel):
         """Forget the loaded rows and start again from the newest (e.g. after a re-queue or dismiss)."""
         self._history.flush(1.0)  # this session's latest changes too
         self.beginResetModel()
-        self._rows = []
         self._exhausted = self._history.path is None
-        self.endResetModel()
+        # The first page comes with the reset, and nothing more is fetched while the reset is being
+        # announced: rows inserted inside the reset would break it for its other listeners (Qt 6's
+        # model tester calls fetchMore then); a view fetches the next page when it scrolls there.
+        self._rows = self._read_page(None)
+        self._resetting = True
+        try:
+            self.endResetModel()
+        finally:
+            self._resetting = False
 
     # ----------------------------------------------------------------- lazy loading
     def canFetchMore(self, parent: QModelIndex = QModelIndex()) -> bool:  # noqa: N802, B008 - Qt's API
-        return not parent.isValid() and not self._exhausted
+        return not parent.isValid() and not self._exhausted and not self._resetting
 
     def fetchMore(self, parent: QModelIndex = QModelIndex()) -> None:  # noqa: N802, B008 - Qt's API
-        if parent.isValid() or self._exhausted:
+        if not self.canFetchMore(parent):  # Qt's model tester calls fetchMore without asking
             return
-        before = self._rows[-1].seq if self._rows else None
+        page = self._read_page(self._rows[-1].seq if self._rows else None)
+        if page:
+            first = len(self._rows)
+            self.beginInsertRows(QModelIndex(), first, first + len(page) - 1)
+            self._rows += page
+            self.endInsertRows()
+
+    def _read_page(self, before: int | None) -> list[JobRecord]:
+        """The next page of records older than ``before``; marks the journal exhausted at its end."""
+        if self._exhausted:
+            return []
         try:
             page = self._history.page(before, PAGE_SIZE)
         except Exception:  # noqa: BLE001 - a damaged journal must not break the window
             page = []
         if len(page) < PAGE_SIZE:
             self._exhausted = True
-        if page:
-            first = len(self._rows)
-            self.beginInsertRows(QModelIndex(), first, first + len(page) - 1)
-            self._rows += page
-            self.endInsertRows()
+        return page
 
     # ----------------------------------------------------------------- Qt model API
     def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: N802, B008 - Qt's API
