@@ -13,12 +13,12 @@ from pathlib import Path
 
 import pytest
 
+from labqueue.manager import ExpStatus
 from labqueue.script_run.runner import (
     EXIT_FAILED,
     EXIT_INTERRUPTED,
     EXIT_NOT_RUN,
     EXIT_OK,
-    HISTORY_NEEDS_JOURNAL,
     run_script,
 )
 
@@ -212,11 +212,23 @@ def test_a_queue_left_paused_is_not_waited_for_forever(tmp_path):
     assert "1 finished, 0 failed, 0 aborted, 1 cancelled" in out
 
 
-def test_history_needs_the_journal(tmp_path):
-    code, out, err = _run(_script(tmp_path, "measure(1)"), history_file=tmp_path / "h.sqlite")
-    assert code == EXIT_NOT_RUN
-    assert HISTORY_NEEDS_JOURNAL in err
-    assert not (tmp_path / "h.sqlite").exists()
+def test_history_records_every_job_in_the_journal(tmp_path, make_manager):
+    journal = tmp_path / "runs.sqlite"
+    code, _, err = _run(_script(tmp_path, "measure(1); broken(2)"), history_file=journal)
+    assert code == EXIT_FAILED, err
+    records = make_manager(history_file=journal).history.records()
+    assert [(r.call, r.status) for r in records] == [("measure(1)", ExpStatus.FINISHED),
+                                                     ("broken(2)", ExpStatus.FAILED)]
+    assert "ValueError: field 2 out of range" in records[1].error
+
+
+def test_an_unusable_journal_is_named_and_the_jobs_run_without_it(tmp_path):
+    not_a_file = tmp_path / "a-directory"
+    not_a_file.mkdir()
+    code, out, err = _run(_script(tmp_path, "measure(1)"), history_file=not_a_file)
+    assert code == EXIT_OK
+    assert "warning:" in err and "a-directory" in err and "run without a journal" in err
+    assert "1 finished" in out
 
 
 def test_log_dir_turns_log_files_on(tmp_path):

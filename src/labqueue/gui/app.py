@@ -40,7 +40,8 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
             "Experiment, ExpStatus, time). Exit status: 0 every job finished; 1 a job failed or was aborted, "
             "or the script raised; 2 the script could not be run; 130 Ctrl+C."))
     run.add_argument("script", metavar="SCRIPT.py", help="the jobs script")
-    run.add_argument("--history", metavar="FILE", help="record every job in this journal file (SQLite)")
+    run.add_argument("--history", metavar="FILE", dest="run_history",
+                     help="record every job in this journal file (SQLite; the window's History shows it)")
     run.add_argument("--log-dir", metavar="DIR", help="write daily log files to this directory")
     run.add_argument("--stop-on-failure", action="store_true",
                      help="cancel the queued jobs at the first failure (default: the next jobs still run)")
@@ -87,7 +88,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "run":
         from labqueue.script_run.runner import run_script
 
-        return run_script(args.script, history_file=args.history, log_dir=args.log_dir,
+        return run_script(args.script, history_file=args.run_history, log_dir=args.log_dir,
                           stop_on_failure=args.stop_on_failure)
     if not display_available():
         print(NO_DISPLAY_MESSAGE, file=sys.stderr)

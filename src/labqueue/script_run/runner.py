@@ -32,7 +32,7 @@ from labqueue.experiment import ExpStatus
 from labqueue.script_run.job_tally import JobLine, JobTally
 from labqueue.script_run.progress_display import PlainDisplay, RunSummary, make_display
 
-__all__ = ["run_script", "EXIT_OK", "EXIT_FAILED", "EXIT_NOT_RUN", "EXIT_INTERRUPTED", "HISTORY_NEEDS_JOURNAL"]
+__all__ = ["run_script", "EXIT_OK", "EXIT_FAILED", "EXIT_NOT_RUN", "EXIT_INTERRUPTED"]
 
 logger = logging.getLogger("labqueue")
 
@@ -44,9 +44,6 @@ EXIT_FAILED = 1
 EXIT_NOT_RUN = 2
 #: Ctrl+C (SIGINT) or SIGTERM: the running job was aborted, the queued ones cancelled.
 EXIT_INTERRUPTED = 130
-
-HISTORY_NEEDS_JOURNAL = ("labqueue run: --history needs the job journal (Manager(history_file=...)), "
-                         "which this version of labqueue does not have yet.")
 
 
 class _Interrupted(KeyboardInterrupt):
@@ -285,13 +282,11 @@ def run_script(script: str | os.PathLike, *, history_file: str | os.PathLike | N
     """Run ``script`` headless and return the exit status (see ``EXIT_*``).
 
     ``stream`` (default stdout) gets the progress and the summary; ``err`` (default stderr) the
-    script's errors. ``log_dir`` turns log files on in that directory.
+    script's errors. ``history_file`` records every job in that journal (SQLite); ``log_dir``
+    turns log files on in that directory.
     """
     err = err if err is not None else sys.stderr
     path = Path(script).expanduser()
-    if history_file is not None:
-        print(HISTORY_NEEDS_JOURNAL, file=err)
-        return EXIT_NOT_RUN
     code = _compile(path, err)
     if code is None:
         return EXIT_NOT_RUN
@@ -299,9 +294,12 @@ def run_script(script: str | os.PathLike, *, history_file: str | os.PathLike | N
 
     with _logging_for_run():
         try:
-            manager = Manager(log_file_dir=log_dir, pause_on_failure=stop_on_failure)
+            manager = Manager(log_file_dir=log_dir, pause_on_failure=stop_on_failure, history_file=history_file)
         except (OSError, ValueError) as exc:
             print(f"labqueue run: cannot start: {exc}", file=err)
             return EXIT_NOT_RUN
+        if history_file is not None and not manager.history.enabled:
+            # The Manager runs jobs without a journal it cannot use; say so before anything runs.
+            print(f"labqueue run: warning: {manager.history.error}; the jobs run without a journal", file=err)
         with _sigterm_as_interrupt():
             return _Run(path.resolve(), code, manager, make_display(stream), stop_on_failure, err).execute()
