@@ -109,20 +109,41 @@ def _script_environment(path: Path) -> Iterator[types.ModuleType]:
         sys.path[:] = saved[2]
 
 
-@contextlib.contextmanager
-def _sigterm_as_interrupt() -> Iterator[None]:
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
+class _Signals:
+    """Ctrl+C (SIGINT) and SIGTERM during a run, handled by phase.
 
-    def handler(signum: int, frame: object) -> None:
-        raise _Interrupted()
+    While the script runs they raise KeyboardInterrupt, as in any Python program, so a script
+    blocked in ``exp.result()`` stops. Afterwards they only set :attr:`event`: an exception raised
+    at an arbitrary point of the runner could leave the queue's lock held and hang the run. Once
+    the run is stopping, a second one ends the process at once (a job that ignores the abort).
+    """
 
-    previous = signal.signal(signal.SIGTERM, handler)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
+    def __init__(self, err: IO[str]):
+        self.err = err
+        self.event = threading.Event()
+        self.what = ""
+        self.mode = "raise"  # "raise" | "flag" | "kill"
+        self._previous: dict[int, object] = {}
+
+    def _handle(self, signum: int, frame: object) -> None:
+        if self.mode == "kill":
+            print("labqueue run: the running job ignored the abort; killed.", file=self.err, flush=True)
+            sys.stdout.flush()
+            os._exit(EXIT_INTERRUPTED)  # a running QThread cannot be joined; a normal exit would hang
+        self.what = "SIGTERM" if signum == signal.SIGTERM else "Ctrl+C"
+        self.event.set()
+        if self.mode == "raise":
+            raise _Interrupted() if signum == signal.SIGTERM else KeyboardInterrupt()
+
+    def __enter__(self) -> _Signals:
+        if threading.current_thread() is threading.main_thread():
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                self._previous[signum] = signal.signal(signum, self._handle)
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        for signum, previous in self._previous.items():
+            signal.signal(signum, previous)
 
 
 def _compile(path: Path, err: IO[str]) -> types.CodeType | None:
@@ -157,6 +178,7 @@ class _Run:
         self.script_failed = False
         self.cancelled_by_runner = False
         self.interrupted = False
+        self.signals = _Signals(err)
         self._stop_lock = threading.Lock()
         self.tally = JobTally(manager.job_queue, display, on_done=self._job_done)
 
@@ -181,12 +203,15 @@ class _Run:
         self.display.start()
         self.tally.start()
         try:
-            try:
-                self._run_script()
-                self._wait_for_queue()
-            except KeyboardInterrupt as exc:
-                self._interrupt(exc)
-            self._shut_down()
+            with self.signals:
+                try:
+                    self._run_script()
+                except KeyboardInterrupt:
+                    self._interrupt()
+                self.signals.mode = "flag"
+                if not self.interrupted:
+                    self._wait_for_queue()
+                self._shut_down()
         finally:
             self.tally.stop()
             self.display.stop()
@@ -230,10 +255,13 @@ class _Run:
         return not q.qsize("running") and (not q.qsize("queued") or (q.paused and self.manager.resume_at is None))
 
     def _wait_for_queue(self) -> None:
-        """Until no job runs and none is queued (or the queue is paused: nobody could resume it, unless a
-        timed start will)."""
-        while not self.tally.wait_for(self._settled, 0.5):
-            pass  # the timeout only lets Ctrl+C in between
+        """Until no job runs and none is queued (or the queue is paused: nobody could resume it)."""
+        interrupted = self.signals.event
+        while not self.tally.wait_for(lambda: interrupted.is_set() or self._settled(), 0.5):
+            pass  # the timeout only lets a signal be noticed while no record arrives
+        if interrupted.is_set():
+            self._interrupt()
+            return
         q = self.manager.job_queue
         queued = q.qsize("queued")
         if not queued:
@@ -247,9 +275,9 @@ class _Run:
             self._stop_early(f"the queue was left paused with {queued} job(s) queued; a run without a window "
                              f"cannot resume it, so they were cancelled")
 
-    def _interrupt(self, exc: KeyboardInterrupt) -> None:
+    def _interrupt(self) -> None:
         self.interrupted = True
-        what = "SIGTERM" if isinstance(exc, _Interrupted) else "Ctrl+C"
+        what = self.signals.what or "Ctrl+C"
         running = self.manager.job_queue.running_job()
         queued = self.manager.job_queue.qsize("queued")
         self.stopped = f"interrupted ({what}): running job aborted, {queued} queued job(s) cancelled"
@@ -259,21 +287,13 @@ class _Run:
                               f"(press Ctrl+C again to kill it)")
 
     def _shut_down(self) -> None:
-        try:
-            self.manager.shutdown(wait=True)
-        except KeyboardInterrupt as exc:
-            if not self.interrupted:
-                self._interrupt(exc)
-                try:
-                    self.manager.shutdown(wait=True)
-                    return
-                except KeyboardInterrupt:
-                    pass
-            running = self.manager.job_queue.running_job()
-            call = running.call_text if running is not None else "a job"
-            print(f"labqueue run: {call} ignored the abort; killed.", file=self.err, flush=True)
-            sys.stdout.flush()
-            os._exit(EXIT_INTERRUPTED)  # a running QThread cannot be joined; a normal exit would hang
+        """Stop the worker (cancelling anything left) and wait for it; Ctrl+C now aborts, then kills."""
+        self.manager.shutdown(wait=False)
+        while not self.manager.join(timeout=0.25):
+            if self.signals.event.is_set() and not self.interrupted:
+                self._interrupt()
+            if self.interrupted:
+                self.signals.mode = "kill"
 
 
 def run_script(script: str | os.PathLike, *, history_file: str | os.PathLike | None = None,
@@ -301,5 +321,4 @@ def run_script(script: str | os.PathLike, *, history_file: str | os.PathLike | N
         if history_file is not None and not manager.history.enabled:
             # The Manager runs jobs without a journal it cannot use; say so before anything runs.
             print(f"labqueue run: warning: {manager.history.error}; the jobs run without a journal", file=err)
-        with _sigterm_as_interrupt():
-            return _Run(path.resolve(), code, manager, make_display(stream), stop_on_failure, err).execute()
+        return _Run(path.resolve(), code, manager, make_display(stream), stop_on_failure, err).execute()
