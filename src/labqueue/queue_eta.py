@@ -89,18 +89,8 @@ class QueueEta:
         jobs = self._pending_jobs()
         if not jobs:
             return Estimate(0.0, 0)
-        now, memo = self.clock(), {}
         total, n_known, n_unknown = 0.0, 0, 0
-        queued = ExpStatus.QUEUED
-        remaining = self.remaining
-        for exp in jobs:  # 100,000 queued jobs: keep this loop lean
-            if exp.status is queued:
-                try:
-                    seconds = memo[exp.func]
-                except (KeyError, TypeError):
-                    seconds = remaining(exp, now, memo)
-            else:
-                seconds = remaining(exp, now)
+        for _exp, _queued, seconds in self._each_left(jobs, self.clock()):
             if seconds is None:
                 n_unknown += 1
             else:
@@ -126,22 +116,29 @@ class QueueEta:
 
     def _walk_starts(self, delay: float) -> Iterator[tuple[Experiment, ExpectedStart]]:
         """Each queued job with its expected start, in queue order (lazily)."""
-        now, memo = self.clock(), {}
         offset, exact, first = 0.0, True, True
-        queued = ExpStatus.QUEUED
-        remaining = self.remaining
-        for exp in self._pending_jobs():
-            if exp.status is queued:
+        for exp, queued, seconds in self._each_left(self._pending_jobs(), self.clock()):
+            if queued:
                 if first:  # the first queued job: the running one must end and the delay pass
                     offset, first = max(offset, delay), False
                 yield exp, ExpectedStart(offset, exact)
-                try:
-                    seconds = memo[exp.func]
-                except (KeyError, TypeError):
-                    seconds = remaining(exp, now, memo)
-            else:
-                seconds = remaining(exp, now)
             if seconds is None:
                 exact = False
             else:
                 offset += seconds
+
+    def _each_left(self, jobs: list[Experiment], now: float
+                   ) -> Iterator[tuple[Experiment, bool, float | None]]:
+        """(job, is it queued, seconds it still needs or None) for each job; 100,000 jobs: keep it lean."""
+        memo: dict[object, float | None] = {}
+        queued = ExpStatus.QUEUED
+        remaining = self.remaining
+        for exp in jobs:
+            if exp.status is queued:
+                try:
+                    seconds = memo[exp.func]
+                except (KeyError, TypeError):
+                    seconds = remaining(exp, now, memo)
+                yield exp, True, seconds
+            else:
+                yield exp, False, remaining(exp, now)
