@@ -19,14 +19,12 @@ import collections
 import math
 import queue as _queue_module
 import threading
-import weakref
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from qtpy.QtCore import QMetaMethod, QObject, Signal
 
 from labqueue import queue_changes as qc
-from labqueue.change_feed import ChangeFeed
 from labqueue.experiment import DONE_STATUSES, Experiment, ExpStatus
 from labqueue.queue_edits import anchor_for, contiguous_runs
 
@@ -74,7 +72,6 @@ class ExperimentQueue(QObject):
         self._pause_reason = ""
         self._history_limit: int | None = None
         self._subscriptions: tuple[qc.Subscription, ...] = ()
-        self._feeds: tuple[weakref.ref, ...] = ()
         #: signal name -> number of connections; emitting costs about a microsecond even with no
         #: receiver, so the adapter skips signals nobody listens to.
         self._listeners: dict[str, int] = {}
@@ -140,21 +137,10 @@ class ExperimentQueue(QObject):
             jobs = list(self._items)
             return qc.QueueSnapshot(jobs, self._paused, [exp.status for exp in jobs]), sub
 
-    def change_feed(self) -> ChangeFeed:
-        """Transitional: the old tuple feed of the table model, fed from the stream (see ChangeFeed)."""
-        with self:
-            feed = ChangeFeed()
-            self._feeds = tuple(r for r in self._feeds if r() is not None) + (weakref.ref(feed),)
-        return feed
-
     def _publish(self, record: qc.Change) -> None:
         """The one place every change goes through (under the lock)."""
         for sub in self._subscriptions:
             sub.publish(record)
-        for ref in self._feeds:
-            feed = ref()
-            if feed is not None:
-                feed.append_record(record)
         if self._listeners and (type(record) is not qc.StatusChanged or "status_changed_signal" in self._listeners):
             self._emit_signals(record)
 
